@@ -1,0 +1,9 @@
+// Package bucketgate registers every bucketgate Caddy module. It is what
+// `xcaddy build --with github.com/bucketgate/bucketgate` compiles in:
+//
+//   - http.handlers.bucketgate: the gateway (Caddyfile directive bucketgate)
+package bucketgate
+
+import (
+	_ "github.com/bucketgate/bucketgate/module/gateway"
+)

@@ -1,0 +1,173 @@
+// Package b2 is the Backblaze B2 native API dialect: which requests are
+// b2_update_bucket calls, how their documents are decoded and checked, where
+// the token is, and how B2 words its errors.
+package b2
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/schemas"
+)
+
+// Versions are the API versions whose b2_update_bucket the dialect knows.
+// Every version carries the same update body; only authorize answers differ.
+var Versions = []string{"v1", "v2", "v3", "v4"}
+
+const updateCall = "b2_update_bucket"
+
+// Dialect is the B2 native API.
+type Dialect struct {
+	schema *dialect.Schema
+	limits jsonscan.Limits
+}
+
+// New compiles the dialect's schema (the built-in one unless o names a file).
+func New(o dialect.Options) (*Dialect, error) {
+	s, err := dialect.LoadSchema(o.SchemaFile, schemas.B2UpdateBucket)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{schema: s, limits: o.Limits}, nil
+}
+
+// Name implements dialect.Dialect.
+func (*Dialect) Name() string { return "b2" }
+
+// Match recognises /b2api/<version>/b2_update_bucket. The path is cleaned and
+// the call name compared without case first, so that no spelling an upstream
+// might route to the same call slips past unvalidated; any version is
+// matched, and unknown ones are refused in Decode rather than passed on.
+func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
+	p := path.Clean("/" + r.URL.Path)
+	rest, ok := strings.CutPrefix(p, "/b2api/")
+	if !ok {
+		return dialect.Call{}, false
+	}
+	version, call, ok := strings.Cut(rest, "/")
+	if !ok || !strings.EqualFold(call, updateCall) {
+		return dialect.Call{}, false
+	}
+	return dialect.Call{Op: dialect.OpUpdate, Version: version}, true
+}
+
+// Decode reads the update from a POST body or from GET query parameters.
+func (d *Dialect) Decode(r *http.Request, call dialect.Call, body []byte) (*dialect.Update, *dialect.Error) {
+	if !knownVersion(call.Version) {
+		return nil, dialect.Errorf(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
+	}
+	switch r.Method {
+	case http.MethodPost:
+		doc, err := dialect.DecodeObject(body, d.limits)
+		if err != nil {
+			return nil, err
+		}
+		return dialect.NewUpdate(call, doc, body), nil
+	case http.MethodGet:
+		if len(body) > 0 {
+			return nil, dialect.Errorf(dialect.BadRequest, "a GET b2_update_bucket takes its parameters from the query string, not a body")
+		}
+		doc, err := d.fromQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, err
+		}
+		return dialect.NewUpdate(call, doc, nil), nil
+	default:
+		return nil, dialect.Errorf(dialect.MethodNotAllowed, "b2_update_bucket takes POST with a JSON body, or GET with query parameters")
+	}
+}
+
+func knownVersion(v string) bool {
+	for _, k := range Versions {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Credential returns the account authorization token. B2 carries it raw in
+// Authorization, with no scheme.
+func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
+	tok := r.Header.Get("Authorization")
+	if tok == "" {
+		return "", dialect.Errorf(dialect.Unauthenticated, "missing Authorization header: send the authorizationToken from b2_authorize_account")
+	}
+	return tok, nil
+}
+
+// Validate checks the document against the schema and then the rules the
+// schema cannot express, and reports all failures together.
+func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
+	vs := d.schema.Validate(u.Doc)
+	vs = append(vs, rules(u.Doc)...)
+	if len(vs) == 0 {
+		return nil
+	}
+	return dialect.Invalid(vs)
+}
+
+// BucketID implements dialect.Dialect.
+func (*Dialect) BucketID(u *dialect.Update) string {
+	id, _ := u.Doc["bucketId"].(string)
+	return id
+}
+
+// Outbound makes r the canonical upstream call: a POST of the validated JSON
+// to /b2api/<version>/b2_update_bucket with no query string, whichever form
+// the client used.
+func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
+	r.Method = http.MethodPost
+	r.URL.Path = "/b2api/" + u.Call.Version + "/" + updateCall
+	r.URL.RawPath = ""
+	r.URL.RawQuery = ""
+	r.RequestURI = r.URL.RequestURI()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.Header.Set("Content-Type", "application/json")
+}
+
+// BodyRevision implements dialect.NativeRevisions.
+func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool) {
+	n, ok := u.Doc["ifRevisionIs"].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	rev, err := n.Int64()
+	return rev, err == nil
+}
+
+// SetBodyRevision implements dialect.NativeRevisions.
+func (*Dialect) SetBodyRevision(u *dialect.Update, rev int64) {
+	u.Set("ifRevisionIs", json.Number(strconv.FormatInt(rev, 10)))
+}
+
+// ResponseRevision implements dialect.NativeRevisions.
+func (*Dialect) ResponseRevision(body []byte) (int64, bool) {
+	r := gjson.GetBytes(body, "revision")
+	if r.Type != gjson.Number {
+		return 0, false
+	}
+	return r.Int(), true
+}
+
+// IsConflict implements dialect.NativeRevisions: B2 answers a failed
+// ifRevisionIs with 409 conflict.
+func (*Dialect) IsConflict(status int, _ []byte) bool { return status == http.StatusConflict }
+
+// Interface guards
+var (
+	_ dialect.Dialect         = (*Dialect)(nil)
+	_ dialect.NativeRevisions = (*Dialect)(nil)
+)

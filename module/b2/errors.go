@@ -1,0 +1,56 @@
+package b2
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// codes maps each refusal to B2's status and code. Capability refusals are
+// 401 unauthorized, as B2 answers them, so clients stop instead of retrying;
+// token problems are 401 bad_auth_token, which makes clients re-authorize.
+var codes = map[dialect.Kind]struct {
+	status int
+	code   string
+}{
+	dialect.BadRequest:           {http.StatusBadRequest, "bad_request"},
+	dialect.BadJSON:              {http.StatusBadRequest, "bad_json"},
+	dialect.TooLarge:             {http.StatusRequestEntityTooLarge, "request_too_large"},
+	dialect.MethodNotAllowed:     {http.StatusMethodNotAllowed, "method_not_allowed"},
+	dialect.Unauthenticated:      {http.StatusUnauthorized, "bad_auth_token"},
+	dialect.Forbidden:            {http.StatusUnauthorized, "unauthorized"},
+	dialect.NotFound:             {http.StatusBadRequest, "bad_bucket_id"},
+	dialect.Conflict:             {http.StatusConflict, "conflict"},
+	dialect.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition_failed"},
+	dialect.PreconditionRequired: {http.StatusPreconditionRequired, "precondition_required"},
+	dialect.UpstreamFailed:       {http.StatusBadGateway, "bad_gateway"},
+}
+
+// Error is B2's error body. Status always equals the HTTP status; b2sdk
+// checks that.
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// WriteError implements dialect.Dialect. It sets every header it depends on,
+// since w may already hold an upstream answer's headers.
+func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
+	c, ok := codes[e.Kind]
+	if !ok {
+		c = codes[dialect.UpstreamFailed]
+	}
+	body, _ := json.Marshal(Error{Status: c.status, Code: c.code, Message: e.Message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	h.Set("Cache-Control", "max-age=0, no-cache, no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// A retry hint on a refusal makes blazer retry it; B2 never sends one.
+	h.Del("Retry-After")
+	h.Del("Etag")
+	w.WriteHeader(c.status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,128 @@
+// Package dialect defines what the gateway needs from one storage API's wire
+// format, and the values that pass between a dialect and the gateway pipeline.
+//
+// A dialect knows its own paths, its schema and the rules a schema cannot say,
+// where the bucket id and the credential are, and how its errors look. The
+// gateway knows none of that: it runs the same pipeline for every dialect.
+package dialect
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"sort"
+
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+)
+
+// Op is the kind of call a dialect recognised.
+type Op int
+
+const (
+	// OpUpdate is a bucket update: the call the gateway exists to make safe.
+	OpUpdate Op = iota + 1
+)
+
+// Call is a request a dialect recognised as one it gates.
+type Call struct {
+	Op Op
+	// Version is the API version named by the path, such as "v3" for B2.
+	Version string
+	// BucketID is the bucket named by the path, for APIs that put it there.
+	BucketID string
+}
+
+// Update is a decoded bucket update. Doc is the single decoded form of the
+// request; every later step reads and edits Doc, never the raw bytes.
+type Update struct {
+	Call Call
+	// Doc is the update document as decoded and, after validation, as it
+	// will be sent.
+	Doc map[string]any
+	// raw is the body as received, forwarded as is unless Doc was edited,
+	// so that an unedited update reaches the upstream byte for byte.
+	raw    []byte
+	edited bool
+}
+
+// NewUpdate returns an update decoded from raw (nil when the document was
+// built from something other than a JSON body, such as a query string).
+func NewUpdate(call Call, doc map[string]any, raw []byte) *Update {
+	return &Update{Call: call, Doc: doc, raw: raw, edited: raw == nil}
+}
+
+// Set changes one top-level field of the document.
+func (u *Update) Set(field string, v any) {
+	u.Doc[field] = v
+	u.edited = true
+}
+
+// Fields returns the names of the top-level fields present, sorted.
+func (u *Update) Fields() []string {
+	names := make([]string, 0, len(u.Doc))
+	for k := range u.Doc {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Body returns the JSON to send upstream: the received bytes when the
+// document is unchanged, otherwise the document encoded afresh.
+func (u *Update) Body() ([]byte, error) {
+	if !u.edited {
+		return u.raw, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Upstreams compare strings byte for byte; HTML escaping would change them.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(u.Doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// Dialect is one storage API's wire format, as seen from the gateway.
+type Dialect interface {
+	// Name is the dialect's name in configuration, such as "b2".
+	Name() string
+	// Match reports whether r is a call this dialect gates. It looks only at
+	// the method and path, so requests it does not gate cost nothing more.
+	Match(r *http.Request) (Call, bool)
+	// Decode turns the request into an update document. body is the request
+	// body, already read under the gateway's size limit.
+	Decode(r *http.Request, call Call, body []byte) (*Update, *Error)
+	// Credential returns the caller's credential as the API carries it.
+	Credential(r *http.Request) (string, *Error)
+	// Validate checks the update against the schema and the rules a schema
+	// cannot express, reporting every failure at once.
+	Validate(u *Update) *Error
+	// BucketID returns the id of the bucket the update changes.
+	BucketID(u *Update) string
+	// Outbound rewrites r into the upstream request that carries body.
+	Outbound(r *http.Request, u *Update, body []byte)
+	// WriteError writes e in this API's error shape.
+	WriteError(w http.ResponseWriter, e *Error)
+}
+
+// NativeRevisions is implemented by dialects whose API has a bucket revision
+// that the upstream itself compares (B2's ifRevisionIs).
+type NativeRevisions interface {
+	// BodyRevision returns the revision precondition carried in the body.
+	BodyRevision(u *Update) (int64, bool)
+	// SetBodyRevision sets the revision precondition in the body.
+	SetBodyRevision(u *Update, rev int64)
+	// ResponseRevision reads the bucket's revision from a successful answer.
+	ResponseRevision(body []byte) (int64, bool)
+	// IsConflict reports whether an upstream answer is a failed revision test.
+	IsConflict(status int, body []byte) bool
+}
+
+// Options configure a dialect when a handler is provisioned.
+type Options struct {
+	// SchemaFile replaces the dialect's built-in schema when not empty.
+	SchemaFile string
+	// Limits bound the JSON documents the dialect decodes.
+	Limits jsonscan.Limits
+}

@@ -1,0 +1,249 @@
+package dialect
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/xeipuuv/gojsonreference"
+	"github.com/xeipuuv/gojsonschema"
+)
+
+// Schema is a compiled draft-07 JSON Schema for one update document.
+type Schema struct {
+	compiled *gojsonschema.Schema
+	// stringFields are the top-level properties whose values are strings,
+	// for APIs that also take the document as query parameters.
+	stringFields map[string]bool
+}
+
+// LoadSchema compiles the schema in file, or the embedded fallback when file
+// is empty. Errors name the file, so a bad user schema is caught at load time.
+func LoadSchema(file string, fallback []byte) (*Schema, error) {
+	src, name := fallback, "built-in schema"
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading schema: %v", err)
+		}
+		src, name = b, file
+	}
+	s, err := CompileSchema(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return s, nil
+}
+
+// CompileSchema compiles a JSON Schema document.
+func CompileSchema(src []byte) (*Schema, error) {
+	var top map[string]any
+	if err := json.Unmarshal(src, &top); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %v", err)
+	}
+	loader := gojsonschema.NewSchemaLoader()
+	loader.Draft = gojsonschema.Draft7
+	loader.AutoDetect = false
+	compiled, err := loader.Compile(gojsonschema.NewBytesLoader(src))
+	if err != nil {
+		return nil, fmt.Errorf("does not compile as a draft-07 JSON Schema: %v", err)
+	}
+	return &Schema{compiled: compiled, stringFields: stringProperties(top)}, nil
+}
+
+// IsStringField reports whether the schema types the top-level property name
+// as a string.
+func (s *Schema) IsStringField(name string) bool { return s.stringFields[name] }
+
+func stringProperties(top map[string]any) map[string]bool {
+	out := make(map[string]bool)
+	props, _ := top["properties"].(map[string]any)
+	for name, p := range props {
+		sub, _ := p.(map[string]any)
+		if t, ok := sub["type"].(string); ok {
+			out[name] = t == "string"
+			continue
+		}
+		if enum, ok := sub["enum"].([]any); ok && len(enum) > 0 {
+			all := true
+			for _, v := range enum {
+				if _, ok := v.(string); !ok {
+					all = false
+				}
+			}
+			out[name] = all
+		}
+	}
+	return out
+}
+
+// Validate checks an already-decoded document, returning every violation
+// sorted by path. doc must come from jsonscan (numbers as json.Number): the
+// validator reads that value itself, so there is no second parse to disagree
+// with the first.
+func (s *Schema) Validate(doc any) []Violation {
+	res, err := s.compiled.Validate(decoded{doc})
+	if err != nil {
+		return []Violation{{Message: "cannot be validated: " + err.Error()}}
+	}
+	if res.Valid() {
+		return nil
+	}
+	return violations(res.Errors())
+}
+
+// decoded hands gojsonschema a value that is already decoded.
+type decoded struct{ v any }
+
+func (d decoded) JsonSource() any             { return d.v }
+func (d decoded) LoadJSON() (any, error)      { return d.v, nil }
+func (d decoded) JsonReference() (gojsonreference.JsonReference, error) {
+	return gojsonreference.NewJsonReference("#")
+}
+func (d decoded) LoaderFactory() gojsonschema.JSONLoaderFactory {
+	return gojsonschema.DefaultJSONLoaderFactory{}
+}
+
+// combinators report that a branch failed; the branch's own errors say why,
+// so these are kept only when nothing more specific was reported beneath them.
+var combinators = map[string]bool{
+	"number_any_of": true, "number_one_of": true, "number_all_of": true,
+	"condition_then": true, "condition_else": true,
+}
+
+func violations(errs []gojsonschema.ResultError) []Violation {
+	seen := make(map[Violation]bool)
+	var specific, general []Violation
+	for _, e := range errs {
+		v := Violation{Path: fieldPath(e), Message: message(e)}
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		if combinators[e.Type()] {
+			general = append(general, v)
+		} else {
+			specific = append(specific, v)
+		}
+	}
+	for _, g := range general {
+		covered := false
+		for _, s := range specific {
+			if g.Path == "" || s.Path == g.Path || strings.HasPrefix(s.Path, g.Path+".") || strings.HasPrefix(s.Path, g.Path+"[") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			specific = append(specific, g)
+		}
+	}
+	sort.SliceStable(specific, func(i, j int) bool { return specific[i].Path < specific[j].Path })
+	return specific
+}
+
+// pathSep cannot occur in a decoded key (jsonscan refuses control characters
+// only when unescaped, but a NUL inside a bucket field name is refused by
+// every schema's property rules long before it matters here).
+const pathSep = "\x00"
+
+// fieldPath renders gojsonschema's context as a.b[0].c. Errors about a
+// property (required, not allowed) point at that property.
+func fieldPath(e gojsonschema.ResultError) string {
+	segs := strings.Split(e.Context().String(pathSep), pathSep)
+	if len(segs) > 0 && segs[0] == gojsonschema.STRING_CONTEXT_ROOT {
+		segs = segs[1:]
+	}
+	switch e.Type() {
+	case "required", "additional_property_not_allowed":
+		if p, ok := e.Details()["property"].(string); ok {
+			segs = append(segs, p)
+		}
+	}
+	var b strings.Builder
+	for _, s := range segs {
+		if isIndex(s) {
+			b.WriteString("[" + s + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// message words a failure from its type and the schema's own limits. It never
+// uses gojsonschema's descriptions, some of which quote the submitted value.
+func message(e gojsonschema.ResultError) string {
+	d := e.Details()
+	switch e.Type() {
+	case "required":
+		return "is required"
+	case "additional_property_not_allowed":
+		return "is not an allowed field"
+	case "invalid_type":
+		return fmt.Sprintf("must be of type %v", d["expected"])
+	case "enum":
+		return "must be one of " + allowed(d["allowed"])
+	case "const":
+		return "must be " + allowed(d["allowed"])
+	case "string_gte":
+		return fmt.Sprintf("must be at least %v characters long", d["min"])
+	case "string_lte":
+		return fmt.Sprintf("must be at most %v characters long", d["max"])
+	case "pattern":
+		return "does not have the required form"
+	case "format":
+		return fmt.Sprintf("must be a valid %v", d["format"])
+	case "number_gte":
+		return fmt.Sprintf("must be at least %v", d["min"])
+	case "number_gt":
+		return fmt.Sprintf("must be greater than %v", d["min"])
+	case "number_lte":
+		return fmt.Sprintf("must be at most %v", d["max"])
+	case "number_lt":
+		return fmt.Sprintf("must be less than %v", d["max"])
+	case "multiple_of":
+		return fmt.Sprintf("must be a multiple of %v", d["multiple"])
+	case "array_min_items":
+		return fmt.Sprintf("must have at least %v items", d["min"])
+	case "array_max_items":
+		return fmt.Sprintf("must have at most %v items", d["max"])
+	case "unique":
+		return "must not repeat items"
+	case "array_min_properties":
+		return fmt.Sprintf("must have at least %v entries", d["min"])
+	case "array_max_properties":
+		return fmt.Sprintf("must have at most %v entries", d["max"])
+	case "invalid_property_name":
+		return "has a key that is not allowed"
+	case "number_not":
+		return "is not allowed in this form"
+	case "false":
+		return "is not allowed"
+	default:
+		return "is not valid"
+	}
+}
+
+func allowed(v any) string {
+	s := fmt.Sprint(v)
+	// gojsonschema renders the allowed list as a JSON-ish string already.
+	return strings.NewReplacer(`"`, "", "[", "", "]", "").Replace(s)
+}

@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// readBody reads the whole request body, refusing it cheaply when it is
+// over the limit: by its declared length before reading anything, and by
+// counting otherwise (chunked bodies declare none).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dialect.Error) {
+	tooLarge := dialect.Errorf(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	_ = r.Body.Close()
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge
+		}
+		return nil, dialect.Errorf(dialect.BadRequest, "request body could not be read")
+	}
+	return body, nil
+}
+
+// prepareUpstream strips what the upstream must not see or that would stop
+// the gateway reading its answer: the revision header the gateway has
+// already turned into the API's own precondition, and Accept-Encoding, so the
+// answer arrives uncompressed (Go's transport negotiates gzip on its own and
+// decompresses it).
+func prepareUpstream(r *http.Request) {
+	r.Header.Del("If-Match")
+	r.Header.Del("Accept-Encoding")
+}

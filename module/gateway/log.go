@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// decision collects what one update came to, for its single log line. It
+// holds field names and the refusal's message, never values: refusal
+// messages are written not to quote the body, and the body's secrets (keys,
+// tokens) must never reach a log.
+type decision struct {
+	api      string
+	bucketID string
+	fields   []string
+	outcome  string
+	status   int
+	reason   string
+	faults   []string
+}
+
+func (d *decision) refused(e *dialect.Error) {
+	d.outcome, d.reason, d.faults = "refused", e.Message, e.Fields
+}
+
+func (d *decision) forwarded(status int) {
+	d.outcome, d.status = "forwarded", status
+}
+
+func (d *decision) upstreamFailed(status int) {
+	d.outcome, d.status = "upstream_failed", status
+}
+
+func (d *decision) preconditionFailed() {
+	d.outcome, d.reason = "precondition_failed", "If-Match does not match the bucket's revision"
+}
+
+// log writes the decision at INFO, under the handler's logger
+// (http.handlers.bucketgate), so users can raise or lower it per logger.
+func (d *decision) log(l *zap.Logger, took time.Duration) {
+	msg := "update " + d.outcome
+	ce := l.Check(zapcore.InfoLevel, msg)
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String("api", d.api),
+		zap.String("bucket_id", d.bucketID),
+		zap.Strings("fields", d.fields),
+		zap.Duration("duration", took),
+	}
+	if d.status != 0 {
+		fields = append(fields, zap.Int("upstream_status", d.status))
+	}
+	if d.reason != "" {
+		fields = append(fields, zap.String("reason", d.reason))
+	}
+	if len(d.faults) > 0 {
+		fields = append(fields, zap.Strings("invalid_fields", d.faults))
+	}
+	ce.Write(fields...)
+}

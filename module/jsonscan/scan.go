@@ -1,0 +1,402 @@
+// Package jsonscan decodes a request body in one strict pass.
+//
+// Validation and forwarding must agree on what a body means. Go's encoding/json,
+// the upstream's parser and a JSON Schema library can each read an ambiguous
+// document differently (the last of two equal keys wins in one, the first in
+// another; invalid UTF-8 is replaced in one and rejected in another), so the
+// gateway refuses such documents outright instead of picking one reading. The
+// same pass bounds nesting and number size, so pathological bodies cost no
+// more than reading them.
+//
+// The decoded value uses the types gojsonschema expects: map[string]any,
+// []any, string, json.Number, bool and nil.
+package jsonscan
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Limits bounds what a document may contain.
+type Limits struct {
+	// MaxDepth is the deepest nesting of objects and arrays allowed; the
+	// top-level value is at depth 1.
+	MaxDepth int
+	// MaxNumberLen is the longest number literal allowed, in bytes.
+	MaxNumberLen int
+}
+
+// DefaultLimits fits every body a bucket API legitimately receives with a wide
+// margin: the deepest B2 field sits at depth 5, and no field holds a number
+// longer than a 64-bit integer.
+var DefaultLimits = Limits{MaxDepth: 10, MaxNumberLen: 24}
+
+// Kind says why a document was refused.
+type Kind int
+
+const (
+	// Malformed means the bytes are not JSON.
+	Malformed Kind = iota + 1
+	// Ambiguous means the document is JSON that parsers may read differently.
+	Ambiguous
+	// Excessive means the document exceeds the configured limits.
+	Excessive
+)
+
+// Error reports where and why a body was refused. Its message never quotes
+// the body's values, which may be secrets.
+type Error struct {
+	Kind   Kind
+	Offset int    // byte offset of the problem
+	Path   string // path of the value being read, e.g. corsRules[0]
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("%s at %s (byte %d)", e.Reason, e.Path, e.Offset)
+	}
+	return fmt.Sprintf("%s (byte %d)", e.Reason, e.Offset)
+}
+
+// Decode parses data as exactly one JSON value under lim.
+func Decode(data []byte, lim Limits) (any, error) {
+	s := scanner{data: data, lim: lim}
+	s.skipSpace()
+	v, err := s.value(0, path{})
+	if err != nil {
+		return nil, err
+	}
+	s.skipSpace()
+	if s.pos != len(s.data) {
+		return nil, s.fail(Malformed, path{}, "unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+// path is the location being decoded, kept as a linked list so that building
+// it costs nothing unless an error is reported.
+type path struct {
+	parent *path
+	key    string
+	index  int
+	isKey  bool
+}
+
+func (p *path) String() string {
+	var segs []path
+	for q := p; q != nil && q.parent != nil; q = q.parent {
+		segs = append(segs, *q)
+	}
+	out := ""
+	for i := len(segs) - 1; i >= 0; i-- {
+		if segs[i].isKey {
+			if out != "" {
+				out += "."
+			}
+			out += segs[i].key
+		} else {
+			out += "[" + strconv.Itoa(segs[i].index) + "]"
+		}
+	}
+	return out
+}
+
+type scanner struct {
+	data []byte
+	pos  int
+	lim  Limits
+}
+
+func (s *scanner) fail(k Kind, p path, reason string) *Error {
+	return &Error{Kind: k, Offset: s.pos, Path: p.String(), Reason: reason}
+}
+
+func (s *scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value(depth int, p path) (any, error) {
+	if s.pos >= len(s.data) {
+		return nil, s.fail(Malformed, p, "unexpected end of JSON")
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		return s.object(depth+1, p)
+	case c == '[':
+		return s.array(depth+1, p)
+	case c == '"':
+		return s.str(p)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number(p)
+	case s.literal("true"):
+		return true, nil
+	case s.literal("false"):
+		return false, nil
+	case s.literal("null"):
+		return nil, nil
+	default:
+		return nil, s.fail(Malformed, p, "invalid character")
+	}
+}
+
+func (s *scanner) literal(word string) bool {
+	if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
+		s.pos += len(word)
+		return true
+	}
+	return false
+}
+
+func (s *scanner) object(depth int, p path) (any, error) {
+	if depth > s.lim.MaxDepth {
+		return nil, s.fail(Excessive, p, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+	}
+	s.pos++ // {
+	obj := make(map[string]any)
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return obj, nil
+	}
+	for {
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return nil, s.fail(Malformed, p, "expected a string key")
+		}
+		key, err := s.str(p)
+		if err != nil {
+			return nil, err
+		}
+		child := path{parent: &p, key: key, isKey: true}
+		if _, dup := obj[key]; dup {
+			return nil, s.fail(Ambiguous, child, "duplicate key")
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return nil, s.fail(Malformed, child, "expected ':' after key")
+		}
+		s.pos++
+		s.skipSpace()
+		v, err := s.value(depth, child)
+		if err != nil {
+			return nil, err
+		}
+		obj[key] = v
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			return nil, s.fail(Malformed, p, "unexpected end of JSON in object")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return obj, nil
+		default:
+			return nil, s.fail(Malformed, p, "expected ',' or '}' in object")
+		}
+	}
+}
+
+func (s *scanner) array(depth int, p path) (any, error) {
+	if depth > s.lim.MaxDepth {
+		return nil, s.fail(Excessive, p, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+	}
+	s.pos++ // [
+	arr := make([]any, 0, 4)
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return arr, nil
+	}
+	for i := 0; ; i++ {
+		s.skipSpace()
+		v, err := s.value(depth, path{parent: &p, index: i})
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			return nil, s.fail(Malformed, p, "unexpected end of JSON in array")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return arr, nil
+		default:
+			return nil, s.fail(Malformed, p, "expected ',' or ']' in array")
+		}
+	}
+}
+
+// str decodes a string literal. Invalid UTF-8 and unpaired surrogate escapes
+// are refused: parsers disagree on them (replace, reject or keep).
+func (s *scanner) str(p path) (string, error) {
+	s.pos++ // opening quote
+	start := s.pos
+	// Fast path: no escapes, all ASCII or valid UTF-8.
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		if c == '"' {
+			raw := s.data[start:s.pos]
+			if !utf8.Valid(raw) {
+				return "", s.fail(Ambiguous, p, "invalid UTF-8 in string")
+			}
+			s.pos++
+			return string(raw), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", s.fail(Malformed, p, "control character in string")
+		}
+		s.pos++
+	}
+	buf := make([]byte, 0, s.pos-start+16)
+	buf = append(buf, s.data[start:s.pos]...)
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return "", s.fail(Ambiguous, p, "invalid UTF-8 in string")
+			}
+			s.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", s.fail(Malformed, p, "control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			s.pos++
+			continue
+		}
+		// escape
+		if s.pos+1 >= len(s.data) {
+			break
+		}
+		e := s.data[s.pos+1]
+		s.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return "", s.fail(Malformed, p, "invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || !s.literal(`\u`) {
+					return "", s.fail(Ambiguous, p, "unpaired surrogate in string")
+				}
+				r2, ok := s.hex4()
+				if !ok {
+					return "", s.fail(Malformed, p, "invalid \\u escape")
+				}
+				r = utf16.DecodeRune(r, r2)
+				if r == utf8.RuneError {
+					return "", s.fail(Ambiguous, p, "unpaired surrogate in string")
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", s.fail(Malformed, p, "invalid escape in string")
+		}
+	}
+	return "", s.fail(Malformed, p, "unterminated string")
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if len(s.data)-s.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[s.pos : s.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.pos += 4
+	return r, true
+}
+
+// number checks the JSON number grammar and keeps the literal as written, so
+// the validator sees exactly the text that goes upstream.
+func (s *scanner) number(p path) (any, error) {
+	start := s.pos
+	if s.data[s.pos] == '-' {
+		s.pos++
+	}
+	switch {
+	case s.pos < len(s.data) && s.data[s.pos] == '0':
+		s.pos++
+	case s.pos < len(s.data) && s.data[s.pos] >= '1' && s.data[s.pos] <= '9':
+		s.digits()
+	default:
+		return nil, s.fail(Malformed, p, "invalid number")
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if s.digits() == 0 {
+			return nil, s.fail(Malformed, p, "invalid number")
+		}
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return nil, s.fail(Malformed, p, "invalid number")
+		}
+	}
+	lit := s.data[start:s.pos]
+	if len(lit) > s.lim.MaxNumberLen {
+		return nil, s.fail(Excessive, p, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
+	}
+	if _, err := strconv.ParseFloat(string(lit), 64); err != nil {
+		return nil, s.fail(Excessive, p, "number out of range")
+	}
+	return json.Number(lit), nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+		s.pos++
+		n++
+	}
+	return n
+}

@@ -1,0 +1,11 @@
+// Package schemas embeds the JSON Schemas (draft-07) that the gateway checks
+// update bodies against, so the binary needs no files beside it. Users may
+// point the gateway at their own copy instead (the schema setting).
+package schemas
+
+import _ "embed"
+
+// B2UpdateBucket is the schema of a b2_update_bucket request body.
+//
+//go:embed b2/update_bucket.json
+var B2UpdateBucket []byte
