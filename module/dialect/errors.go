@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"net/http"
+	"sort"
 	"strings"
 )
 
@@ -81,8 +82,9 @@ type Violation struct {
 }
 
 // Invalid builds the BadRequest refusal for a set of violations, naming every
-// failing field in one message.
+// failing field in one message, once, in path order.
 func Invalid(vs []Violation) *Error {
+	vs = byPath(vs)
 	var b strings.Builder
 	b.WriteString("invalid request: ")
 	fields := make([]string, 0, len(vs))
@@ -98,4 +100,19 @@ func Invalid(vs []Violation) *Error {
 		b.WriteString(v.Message)
 	}
 	return &Error{Kind: BadRequest, Message: b.String(), Fields: fields}
+}
+
+// byPath sorts violations by path and words several failures of one field
+// as one entry, so each field is named once.
+func byPath(vs []Violation) []Violation {
+	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Path < vs[j].Path })
+	out := vs[:0]
+	for _, v := range vs {
+		if n := len(out); n > 0 && out[n-1].Path == v.Path {
+			out[n-1].Message += ", and " + v.Message
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }

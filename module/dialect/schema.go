@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/xeipuuv/gojsonreference"
@@ -79,8 +78,7 @@ func stringProperties(top map[string]any) map[string]bool {
 	return out
 }
 
-// Validate checks an already-decoded document, returning every violation
-// sorted by path. doc must come from jsonscan (numbers as json.Number): the
+// Validate checks an already-decoded document, returning every violation. doc must come from jsonscan (numbers as json.Number): the
 // validator reads that value itself, so there is no second parse to disagree
 // with the first.
 func (s *Schema) Validate(doc any) []Violation {
@@ -97,8 +95,8 @@ func (s *Schema) Validate(doc any) []Violation {
 // decoded hands gojsonschema a value that is already decoded.
 type decoded struct{ v any }
 
-func (d decoded) JsonSource() any             { return d.v }
-func (d decoded) LoadJSON() (any, error)      { return d.v, nil }
+func (d decoded) JsonSource() any        { return d.v }
+func (d decoded) LoadJSON() (any, error) { return d.v, nil }
 func (d decoded) JsonReference() (gojsonreference.JsonReference, error) {
 	return gojsonreference.NewJsonReference("#")
 }
@@ -106,29 +104,30 @@ func (d decoded) LoaderFactory() gojsonschema.JSONLoaderFactory {
 	return gojsonschema.DefaultJSONLoaderFactory{}
 }
 
-// combinators report that a branch failed; the branch's own errors say why,
-// so these are kept only when nothing more specific was reported beneath them.
-var combinators = map[string]bool{
+// general errors report that a branch or a negation failed; more specific
+// errors usually say why, so these are kept only when nothing more specific
+// was reported at or beneath their path.
+var general = map[string]bool{
 	"number_any_of": true, "number_one_of": true, "number_all_of": true,
-	"condition_then": true, "condition_else": true,
+	"condition_then": true, "condition_else": true, "number_not": true,
 }
 
 func violations(errs []gojsonschema.ResultError) []Violation {
 	seen := make(map[Violation]bool)
-	var specific, general []Violation
+	var specific, broad []Violation
 	for _, e := range errs {
 		v := Violation{Path: fieldPath(e), Message: message(e)}
 		if seen[v] {
 			continue
 		}
 		seen[v] = true
-		if combinators[e.Type()] {
-			general = append(general, v)
+		if general[e.Type()] {
+			broad = append(broad, v)
 		} else {
 			specific = append(specific, v)
 		}
 	}
-	for _, g := range general {
+	for _, g := range broad {
 		covered := false
 		for _, s := range specific {
 			if g.Path == "" || s.Path == g.Path || strings.HasPrefix(s.Path, g.Path+".") || strings.HasPrefix(s.Path, g.Path+"[") {
@@ -140,13 +139,11 @@ func violations(errs []gojsonschema.ResultError) []Violation {
 			specific = append(specific, g)
 		}
 	}
-	sort.SliceStable(specific, func(i, j int) bool { return specific[i].Path < specific[j].Path })
 	return specific
 }
 
-// pathSep cannot occur in a decoded key (jsonscan refuses control characters
-// only when unescaped, but a NUL inside a bucket field name is refused by
-// every schema's property rules long before it matters here).
+// pathSep separates path segments while they are split apart again; a key
+// can only contain a NUL through a \u0000 escape, which no bucket API allows.
 const pathSep = "\x00"
 
 // fieldPath renders gojsonschema's context as a.b[0].c. Errors about a
@@ -234,7 +231,7 @@ func message(e gojsonschema.ResultError) string {
 	case "invalid_property_name":
 		return "has a key that is not allowed"
 	case "number_not":
-		return "is not allowed in this form"
+		return "has a reserved or forbidden form"
 	case "false":
 		return "is not allowed"
 	default:
