@@ -174,12 +174,14 @@ func (s *scanner) object(depth int, p path) (any, error) {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 			return nil, s.fail(Malformed, p, "expected a string key")
 		}
+		keyAt := s.pos
 		key, err := s.str(p)
 		if err != nil {
 			return nil, err
 		}
 		child := path{parent: &p, key: key, isKey: true}
 		if _, dup := obj[key]; dup {
+			s.pos = keyAt
 			return nil, s.fail(Ambiguous, child, "duplicate key")
 		}
 		s.skipSpace()
