@@ -1,0 +1,153 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// TestExamples keeps the examples true: each Caddyfile adapts to exactly
+// its JSON twin, and every example, Caddyfile or JSON, loads (provisions and
+// validates) with the modules of this repository.
+func TestExamples(t *testing.T) {
+	files, err := filepath.Glob("../examples/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := src
+			if strings.HasSuffix(file, ".Caddyfile") {
+				twin := strings.TrimSuffix(file, ".Caddyfile") + ".json"
+				want, err := os.ReadFile(twin)
+				if err != nil {
+					t.Fatalf("every Caddyfile example needs a JSON twin: %v", err)
+				}
+				if !caddytest.CompareAdapt(t, file, string(src), "caddyfile", strings.TrimSpace(string(want))) {
+					t.Fatalf("%s does not adapt to %s", file, twin)
+				}
+				if cfg, _, err = caddyconfig.GetAdapter("caddyfile").Adapt(src, map[string]any{"filename": file}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var c caddy.Config
+			if err := json.Unmarshal(cfg, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := caddy.Validate(&c); err != nil {
+				t.Fatalf("does not load: %v", err)
+			}
+		})
+	}
+}
+
+// TestDirectiveOrder checks that bucketgate needs no order line: it lands
+// after encode and before reverse_proxy wherever it is written, including
+// when the proxy sits in a handle block.
+func TestDirectiveOrder(t *testing.T) {
+	caddytest.AssertAdapt(t, `
+:8080 {
+	reverse_proxy 127.0.0.1:9100
+	bucketgate {
+		api b2
+	}
+	encode gzip
+}`, "caddyfile", `{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":8080"
+					],
+					"routes": [
+						{
+							"handle": [
+								{
+									"encodings": {
+										"gzip": {}
+									},
+									"handler": "encode",
+									"prefer": [
+										"gzip"
+									]
+								},
+								{
+									"api": "b2",
+									"handler": "bucketgate"
+								},
+								{
+									"handler": "reverse_proxy",
+									"upstreams": [
+										{
+											"dial": "127.0.0.1:9100"
+										}
+									]
+								}
+							]
+						}
+					]
+				}
+			}
+		}
+	}
+}`)
+
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(`
+:8080 {
+	handle /b2api/* {
+		reverse_proxy 127.0.0.1:9100
+	}
+	bucketgate {
+		api b2
+	}
+}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate, proxy := strings.Index(string(cfg), `"handler":"bucketgate"`), strings.Index(string(cfg), `"handler":"reverse_proxy"`)
+	if gate < 0 || proxy < 0 || gate > proxy {
+		t.Errorf("bucketgate does not run before a proxy in a handle block:\n%s", cfg)
+	}
+}
+
+// TestCaddyfileErrorsNameFileAndLine checks that a mistake in the directive
+// is reported where it is.
+func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n\tbucketgate {\n\t\tapi b2\n\t\tmax_bodysize 1KiB\n\t}\n}\n"), map[string]any{"filename": "Caddyfile.test"})
+	if err == nil || !strings.Contains(err.Error(), "unrecognized subdirective 'max_bodysize', at Caddyfile.test:4") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestLoadErrors checks that configurations the handler cannot run are
+// refused when they load, with a message that says why.
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct{ config, want string }{
+		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"s3"}]}]}}}}}`,
+			`api: "s3" is not a known API`},
+		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"b2","schema":"/does/not/exist.json"}]}]}}}}}`,
+			`reading schema`},
+		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"b2","max_body_size":-1}]}]}}}}}`,
+			`max_body_size must be positive`},
+	} {
+		var c caddy.Config
+		if err := json.Unmarshal([]byte(tc.config), &c); err != nil {
+			t.Fatal(err)
+		}
+		err := caddy.Validate(&c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
