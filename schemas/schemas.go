@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed b2/update_bucket.json
 var B2UpdateBucket []byte
+
+// FlashbackUpdateBucket is the schema of a Flashback PUT /bucket/{bucketId}
+// request body.
+//
+//go:embed flashback/update_bucket.json
+var FlashbackUpdateBucket []byte

@@ -61,29 +61,32 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 }
 
 // Decode reads the update from a POST body or from GET query parameters.
-func (d *Dialect) Decode(r *http.Request, call dialect.Call, body []byte) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
 	if !knownVersion(call.Version) {
 		return nil, dialect.Errorf(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
 	}
-	switch r.Method {
-	case http.MethodPost:
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return nil, dialect.Errorf(dialect.MethodNotAllowed, "b2_update_bucket takes POST with a JSON body, or GET with query parameters")
+	}
+	body, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if r.Method == http.MethodPost {
 		doc, err := dialect.DecodeObject(body, d.limits)
 		if err != nil {
 			return nil, err
 		}
 		return dialect.NewUpdate(call, doc, body), nil
-	case http.MethodGet:
-		if len(body) > 0 {
-			return nil, dialect.Errorf(dialect.BadRequest, "a GET b2_update_bucket takes its parameters from the query string, not a body")
-		}
-		doc, err := d.fromQuery(r.URL.RawQuery)
-		if err != nil {
-			return nil, err
-		}
-		return dialect.NewUpdate(call, doc, nil), nil
-	default:
-		return nil, dialect.Errorf(dialect.MethodNotAllowed, "b2_update_bucket takes POST with a JSON body, or GET with query parameters")
 	}
+	if len(body) > 0 {
+		return nil, dialect.Errorf(dialect.BadRequest, "a GET b2_update_bucket takes its parameters from the query string, not a body")
+	}
+	doc, err := d.fromQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	return dialect.NewUpdate(call, doc, nil), nil
 }
 
 func knownVersion(v string) bool {

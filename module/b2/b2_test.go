@@ -38,10 +38,14 @@ func newDialect(t testing.TB) *Dialect {
 	return d
 }
 
+func bodyOf(b []byte) func() ([]byte, *dialect.Error) {
+	return func() ([]byte, *dialect.Error) { return b, nil }
+}
+
 func decodeAndValidate(d *Dialect, body string) *dialect.Error {
 	r := httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(body))
 	call, _ := d.Match(r)
-	u, err := d.Decode(r, call, []byte(body))
+	u, err := d.Decode(r, call, bodyOf([]byte(body)))
 	if err != nil {
 		return err
 	}
@@ -234,7 +238,7 @@ func TestDecodeRefusesUnknownVersionAndMethod(t *testing.T) {
 	} {
 		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(`{"bucketId":"b1"}`))
 		call, _ := d.Match(r)
-		_, err := d.Decode(r, call, []byte(`{"bucketId":"b1"}`))
+		_, err := d.Decode(r, call, bodyOf([]byte(`{"bucketId":"b1"}`)))
 		if err == nil || err.Kind != tc.kind {
 			t.Errorf("%s %s: got %v, want kind %v", tc.method, tc.path, err, tc.kind)
 		}
@@ -252,7 +256,7 @@ func TestQueryForm(t *testing.T) {
 	for _, q := range ok {
 		r := httptest.NewRequest(http.MethodGet, "/b2api/v2/b2_update_bucket?"+q, nil)
 		call, _ := d.Match(r)
-		u, err := d.Decode(r, call, nil)
+		u, err := d.Decode(r, call, bodyOf(nil))
 		if err == nil {
 			err = d.Validate(u)
 		}
@@ -270,7 +274,7 @@ func TestQueryForm(t *testing.T) {
 	for _, tc := range bad {
 		r := httptest.NewRequest(http.MethodGet, "/b2api/v2/b2_update_bucket?"+tc.query, nil)
 		call, _ := d.Match(r)
-		u, err := d.Decode(r, call, nil)
+		u, err := d.Decode(r, call, bodyOf(nil))
 		if err == nil {
 			err = d.Validate(u)
 		}
@@ -284,7 +288,7 @@ func TestQueryBuildsTheEquivalentPost(t *testing.T) {
 	d := newDialect(t)
 	r := httptest.NewRequest(http.MethodGet, "/b2api/v2/b2_update_bucket?bucketId=b1&ifRevisionIs=3&bucketInfo=%7B%22a%22%3A%22%3C%26%3E%22%7D", nil)
 	call, _ := d.Match(r)
-	u, derr := d.Decode(r, call, nil)
+	u, derr := d.Decode(r, call, bodyOf(nil))
 	if derr != nil {
 		t.Fatal(derr)
 	}

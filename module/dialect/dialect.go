@@ -90,9 +90,10 @@ type Dialect interface {
 	// Match reports whether r is a call this dialect gates. It looks only at
 	// the method and path, so requests it does not gate cost nothing more.
 	Match(r *http.Request) (Call, bool)
-	// Decode turns the request into an update document. body is the request
-	// body, already read under the gateway's size limit.
-	Decode(r *http.Request, call Call, body []byte) (*Update, *Error)
+	// Decode turns the request into an update document. read returns the
+	// request body under the gateway's size limit; the dialect calls it only
+	// once what it can check without the body has passed.
+	Decode(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// Credential returns the caller's credential as the API carries it.
 	Credential(r *http.Request) (string, *Error)
 	// Validate checks the update against the schema and the rules a schema
@@ -104,7 +105,15 @@ type Dialect interface {
 	Outbound(r *http.Request, u *Update, body []byte)
 	// WriteError writes e in this API's error shape.
 	WriteError(w http.ResponseWriter, e *Error)
+	// CheckAnswer refuses an upstream answer that this API's clients could
+	// not act on, so that it becomes a 502 in the API's shape; nil passes
+	// the answer on as the upstream sent it.
+	CheckAnswer(status int, body []byte) *Error
 }
+
+// Revisions are int64 in every dialect and reach clients as ETag "<n>", so
+// one If-Match and ETag mechanism serves APIs that have revisions and APIs
+// that do not. A dialect implements exactly one of the two interfaces below.
 
 // NativeRevisions is implemented by dialects whose API has a bucket revision
 // that the upstream itself compares (B2's ifRevisionIs).
@@ -125,4 +134,17 @@ type Options struct {
 	SchemaFile string
 	// Limits bound the JSON documents the dialect decodes.
 	Limits jsonscan.Limits
+}
+
+// DerivedRevisions is implemented by dialects whose API has no revision.
+// The gateway derives one from the bucket's state as the upstream reports
+// it, compares it itself, and serialises the check with the write.
+type DerivedRevisions interface {
+	// StateRequest rewrites sub, a copy of the client's request, into the
+	// call that reads the current state of bucketID.
+	StateRequest(sub *http.Request, bucketID string)
+	// StateRevision finds bucketID in the answer to StateRequest and derives
+	// its revision from the fields the bucket's owner controls, leaving out
+	// those that change on their own (status, timestamps).
+	StateRevision(status int, body []byte, bucketID string) (int64, *Error)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bucketgate/bucketgate/module/b2"
 	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/flashback"
 	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
@@ -31,7 +32,8 @@ const (
 
 // dialects are the APIs the gateway speaks, by configuration name.
 var dialects = map[string]func(dialect.Options) (dialect.Dialect, error){
-	"b2": func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) },
+	"b2":        func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) },
+	"flashback": func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) },
 }
 
 // Handler gates bucket updates for one storage API. Each update is read,
@@ -41,10 +43,12 @@ var dialects = map[string]func(dialect.Options) (dialect.Dialect, error){
 // updates pass to the next handler untouched.
 //
 // Refusals are written in the API's own error shape (B2:
-// {"status","code","message"}), so they do not go through handle_errors.
+// {"status","code","message"}; Flashback: {"success":false,"message"}), so
+// they do not go through handle_errors.
 type Handler struct {
 	// API is the API the clients of this handler speak. Required. One of:
-	// "b2" (Backblaze B2 native API, b2_update_bucket on /b2api/v1 to v4).
+	// "b2" (Backblaze B2 native API, b2_update_bucket on /b2api/v1 to v4), or
+	// "flashback" (Flashback platform API, PUT /bucket/{bucketId}).
 	API string `json:"api,omitempty"`
 
 	// Schema is the path of a JSON Schema (draft-07) file that replaces the
@@ -62,18 +66,20 @@ type Handler struct {
 	MaxDepth int `json:"max_depth,omitempty"`
 
 	// RequireRevision refuses, with 428, every update that carries no
-	// revision precondition (an If-Match header or B2's ifRevisionIs), so that
-	// no client can overwrite a change it has not seen.
+	// revision precondition (an If-Match header, or B2's ifRevisionIs), so
+	// that no client can overwrite a change it has not seen.
 	RequireRevision bool `json:"require_revision,omitempty"`
 
-	// MaxResponseSize is the largest upstream answer the gateway reads to add
-	// an ETag or map a failed revision test; larger answers stream through
+	// MaxResponseSize is the largest upstream answer the gateway reads: to add
+	// an ETag, map a failed revision test, or (for Flashback) read the bucket
+	// list it derives revisions from. Larger update answers stream through
 	// unchanged. Default: 1 MiB.
 	MaxResponseSize int64 `json:"max_response_size,omitempty"`
 
-	client dialect.Dialect
-	native dialect.NativeRevisions
-	logger *zap.Logger
+	client  dialect.Dialect
+	native  dialect.NativeRevisions
+	derived dialect.DerivedRevisions
+	logger  *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -108,6 +114,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.client = d
 	h.native, _ = d.(dialect.NativeRevisions)
+	h.derived, _ = d.(dialect.DerivedRevisions)
 	return nil
 }
 
@@ -151,11 +158,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // send → answer. Each step either yields what the next needs or a refusal
 // that the client's dialect renders; nothing is written before the end.
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
-	body, derr := readBody(w, r, h.MaxBodySize)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	u, derr := h.client.Decode(r, call, body)
+	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
+	u, derr := h.client.Decode(r, call, read)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
@@ -181,6 +185,21 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	h.client.Outbound(r, u, out)
 	prepareUpstream(r)
 
+	if h.derived != nil {
+		// The gateway compares derived revisions itself, so no other update
+		// of this bucket through this process may come between the check,
+		// the write and the read of the new revision.
+		defer lockBucket(d.bucketID)()
+		if pre.set {
+			current, derr := h.readRevision(r, next, d.bucketID)
+			if derr != nil {
+				return h.refuse(w, d, derr)
+			}
+			if current != pre.rev {
+				return h.refuse(w, d, errStale)
+			}
+		}
+	}
 	return h.send(w, r, next, pre, d)
 }
 

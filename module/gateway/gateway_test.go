@@ -346,7 +346,7 @@ func TestProvisionErrors(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		{Handler{API: "s3"}, `api: "s3" is not a known API (known: b2)`},
+		{Handler{API: "s3"}, `api: "s3" is not a known API (known: b2, flashback)`},
 		{Handler{API: "b2", Schema: "/nonexistent/schema.json"}, "reading schema"},
 	} {
 		err := tc.h.Provision(ctx)

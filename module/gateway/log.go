@@ -25,6 +25,9 @@ type decision struct {
 
 func (d *decision) refused(e *dialect.Error) {
 	d.outcome, d.reason, d.faults = "refused", e.Message, e.Fields
+	if e.Kind == dialect.PreconditionFailed {
+		d.outcome = "precondition_failed"
+	}
 }
 
 func (d *decision) forwarded(status int) {
@@ -33,10 +36,6 @@ func (d *decision) forwarded(status int) {
 
 func (d *decision) upstreamFailed(status int) {
 	d.outcome, d.status = "upstream_failed", status
-}
-
-func (d *decision) preconditionFailed() {
-	d.outcome, d.reason = "precondition_failed", "If-Match does not match the bucket's revision"
 }
 
 // log writes the decision at INFO, under the handler's logger

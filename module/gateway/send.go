@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
@@ -52,19 +53,44 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		return nil
 	}
 	body := buf.Bytes()
+	if derr := h.client.CheckAnswer(status, body); derr != nil {
+		d.upstreamFailed(status)
+		h.client.WriteError(w, derr)
+		return nil
+	}
 	hdr := w.Header()
 	hdr.Del("Etag")
-	if h.native != nil {
-		switch {
-		case status == http.StatusOK:
-			if rev, ok := h.native.ResponseRevision(body); ok {
-				hdr.Set("ETag", etag(rev))
-			}
-		case pre.ifMatch && h.native.IsConflict(status, body):
-			d.preconditionFailed()
-			h.client.WriteError(w, dialect.Errorf(dialect.PreconditionFailed, "If-Match does not match the bucket's current revision; read the bucket again and retry with its ETag"))
-			return nil
+	switch {
+	case status == http.StatusOK:
+		if rev, ok := h.revisionAfter(r, next, body, d.bucketID); ok {
+			hdr.Set("ETag", etag(rev))
 		}
+	case pre.ifMatch && h.native != nil && h.native.IsConflict(status, body):
+		d.refused(errStale)
+		h.client.WriteError(w, errStale)
+		return nil
 	}
 	return rec.WriteResponse()
+}
+
+// errStale answers an If-Match that names another revision than the bucket's.
+var errStale = dialect.Errorf(dialect.PreconditionFailed, "If-Match does not match the bucket's current revision; read the bucket again and retry with its ETag")
+
+// revisionAfter finds the bucket's revision after a successful update: in
+// the answer where the API reports it, otherwise by reading the bucket again.
+// Not finding it leaves the answer without an ETag rather than failing an
+// update the upstream has applied.
+func (h *Handler) revisionAfter(r *http.Request, next caddyhttp.Handler, body []byte, bucketID string) (int64, bool) {
+	if h.native != nil {
+		return h.native.ResponseRevision(body)
+	}
+	if h.derived == nil {
+		return 0, false
+	}
+	rev, derr := h.readRevision(r, next, bucketID)
+	if derr != nil {
+		h.logger.Warn("could not read the bucket's revision after an update", zap.String("bucket_id", bucketID), zap.String("reason", derr.Message))
+		return 0, false
+	}
+	return rev, true
 }

@@ -1,0 +1,148 @@
+// Package flashback is the Flashback platform API dialect: PUT
+// /bucket/{bucketId} updates, Bearer tokens, {success, message} errors, and
+// the revisions the gateway derives for an API that has none.
+package flashback
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/schemas"
+)
+
+// maxBucketIDLen bounds the path's bucket id; Flashback's own ids are
+// 36-character UUIDs.
+const maxBucketIDLen = 128
+
+// Dialect is the Flashback platform API.
+type Dialect struct {
+	schema *dialect.Schema
+	limits jsonscan.Limits
+}
+
+// New compiles the dialect's schema (the built-in one unless o names a file).
+func New(o dialect.Options) (*Dialect, error) {
+	s, err := dialect.LoadSchema(o.SchemaFile, schemas.FlashbackUpdateBucket)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{schema: s, limits: o.Limits}, nil
+}
+
+// Name implements dialect.Dialect.
+func (*Dialect) Name() string { return "flashback" }
+
+// Match recognises PUT /bucket/{bucketId}. The path is cleaned and its first
+// segment compared without case, as Flashback's router does, so no variant
+// of the path reaches the upstream unvalidated.
+func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
+	if r.Method != http.MethodPut {
+		return dialect.Call{}, false
+	}
+	p := path.Clean("/" + r.URL.Path)
+	if len(p) <= len("/bucket/") || !strings.EqualFold(p[:len("/bucket/")], "/bucket/") {
+		return dialect.Call{}, false
+	}
+	return dialect.Call{Op: dialect.OpUpdate, BucketID: p[len("/bucket/"):]}, true
+}
+
+// Decode checks the path's bucket id before reading anything, then reads
+// the body as one JSON object naming at least one field.
+func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+	if !validBucketID(call.BucketID) {
+		return nil, &dialect.Error{Kind: dialect.BadRequest, Fields: []string{"bucketId"},
+			Message: "invalid request: bucketId in the path must be one segment of 1 to 128 letters, digits, '-' or '_'"}
+	}
+	body, err := read()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := dialect.DecodeObject(body, d.limits)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) == 0 {
+		return nil, dialect.Errorf(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
+	}
+	return dialect.NewUpdate(call, doc, body), nil
+}
+
+func validBucketID(id string) bool {
+	if id == "" || len(id) > maxBucketIDLen {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Credential returns the Bearer token. A header that is not one Bearer
+// token of token68 characters (RFC 6750) is refused here, so a malformed
+// credential never reaches the upstream.
+func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", dialect.Errorf(dialect.Unauthenticated, "missing Authorization header: send Authorization: Bearer <access token>")
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(tok) {
+		return "", dialect.Errorf(dialect.Unauthenticated, "malformed Authorization header: expected Bearer <access token>")
+	}
+	return tok, nil
+}
+
+func isToken68(s string) bool {
+	s = strings.TrimRight(s, "=")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~+/", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks the document against the schema and the endpoint rules.
+func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
+	vs := d.schema.Validate(u.Doc)
+	vs = append(vs, endpoint(u.Doc["endpoint"])...)
+	if len(vs) == 0 {
+		return nil
+	}
+	return dialect.Invalid(vs)
+}
+
+// BucketID implements dialect.Dialect: Flashback names the bucket in the path.
+func (*Dialect) BucketID(u *dialect.Update) string { return u.Call.BucketID }
+
+// Outbound makes r the canonical PUT /bucket/{bucketId} with the validated
+// body and no query string.
+func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
+	r.Method = http.MethodPut
+	r.URL.Path = "/bucket/" + u.Call.BucketID
+	r.URL.RawPath = ""
+	r.URL.RawQuery = ""
+	r.RequestURI = r.URL.RequestURI()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.Header.Set("Content-Type", "application/json")
+}
+
+// Interface guards
+var (
+	_ dialect.Dialect          = (*Dialect)(nil)
+	_ dialect.DerivedRevisions = (*Dialect)(nil)
+)

@@ -1,0 +1,294 @@
+package flashback
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+)
+
+// seedBody is the example body of the PUT /bucket/{bucketId} documentation.
+const seedBody = `{
+  "name": "Updated Backup Bucket",
+  "storageType": "S3",
+  "bucket": "my-updated-bucket",
+  "key": "AKIAIOSFODNN7EXAMPLE",
+  "secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  "region": "us-west-2",
+  "endpoint": "https://s3.us-west-2.amazonaws.com",
+  "workspaceId": "workspace-123"
+}`
+
+const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+func newDialect(t testing.TB) *Dialect {
+	t.Helper()
+	d, err := New(dialect.Options{Limits: jsonscan.DefaultLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func update(d *Dialect, path, body string) *dialect.Error {
+	r := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+	call, ok := d.Match(r)
+	if !ok {
+		return dialect.Errorf(0, "not matched")
+	}
+	u, err := d.Decode(r, call, func() ([]byte, *dialect.Error) { return []byte(body), nil })
+	if err != nil {
+		return err
+	}
+	return d.Validate(u)
+}
+
+const bucketPath = "/bucket/11111111-2222-3333-4444-555555555555"
+
+func TestAccepts(t *testing.T) {
+	d := newDialect(t)
+	for name, body := range map[string]string{
+		"seed example":        seedBody,
+		"docs JavaScript":     `{"name":"Updated Backup Bucket","region":"us-west-2","endpoint":"https://s3.us-west-2.amazonaws.com"}`,
+		"name only":           `{"name":"Backups"}`,
+		"rotate credentials":  `{"key":"AKIAIOSFODNN7EXAMPLE","secret":"` + secret + `"}`,
+		"GCS bucket":          `{"storageType":"GCS","bucket":"my.bucket-1.example","region":"europe-west4"}`,
+		"Azure container":     `{"storageType":"BLOB","bucket":"backup-2024","region":"westeurope"}`,
+		"bucket alone":        `{"bucket":"any-provider.name"}`,
+		"move workspace":      `{"workspaceId":"ws_2"}`,
+		"api key reference":   `{"apiKeyUuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}`,
+		"wallet":              `{"walletAddress":"GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H"}`,
+		"http to loopback":    `{"endpoint":"http://127.0.0.1:9000"}`,
+		"http to localhost":   `{"endpoint":"http://localhost:9000/minio"}`,
+		"http to IPv6 loop":   `{"endpoint":"http://[::1]:9000"}`,
+		"S3-compatible B2":    `{"storageType":"S3","bucket":"demo-bucket","endpoint":"https://s3.us-west-004.backblazeb2.com","region":"us-west-004"}`,
+		"upper-case scheme":   `{"endpoint":"HTTPS://storage.example.com"}`,
+		"multi-region region": `{"region":"US"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := update(d, bucketPath, body); err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+		})
+	}
+}
+
+func TestRefuses(t *testing.T) {
+	d := newDialect(t)
+	cases := []struct {
+		name, path, body string
+		kind             dialect.Kind
+		want             string
+	}{
+		{"empty object", bucketPath, `{}`, dialect.BadRequest, "names no field to change"},
+		{"empty body", bucketPath, ``, dialect.BadJSON, "empty"},
+		{"array body", bucketPath, `[]`, dialect.BadJSON, "must be a JSON object"},
+		{"malformed", bucketPath, `{"name":}`, dialect.BadJSON, "not valid JSON"},
+		{"duplicate key", bucketPath, `{"name":"a","name":"b"}`, dialect.BadRequest, "duplicate key at name"},
+		{"unknown field", bucketPath, `{"name":"a","bucketName":"x"}`, dialect.BadRequest, "bucketName: is not an allowed field"},
+		{"id field in body", bucketPath, `{"id":"x"}`, dialect.BadRequest, "id: is not an allowed field"},
+		{"name empty", bucketPath, `{"name":""}`, dialect.BadRequest, "name: must be at least 1"},
+		{"name too long", bucketPath, `{"name":"` + strings.Repeat("n", 256) + `"}`, dialect.BadRequest, "name: must be at most 255"},
+		{"name not string", bucketPath, `{"name":42}`, dialect.BadRequest, "name: must be of type string"},
+		{"storageType unknown", bucketPath, `{"storageType":"B2"}`, dialect.BadRequest, "storageType: must be one of S3, GCS, BLOB"},
+		{"storageType lower case", bucketPath, `{"storageType":"s3"}`, dialect.BadRequest, "storageType: must be one of"},
+		{"storageType AZURE", bucketPath, `{"storageType":"AZURE"}`, dialect.BadRequest, "storageType: must be one of"},
+		{"bucket too short", bucketPath, `{"bucket":"ab"}`, dialect.BadRequest, "bucket: must be at least 3"},
+		{"bucket too long", bucketPath, `{"bucket":"` + strings.Repeat("b", 64) + `"}`, dialect.BadRequest, "bucket: must be at most 63"},
+		{"bucket upper case", bucketPath, `{"bucket":"MyBucket"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"bucket underscore", bucketPath, `{"bucket":"my_bucket"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"S3 bucket double dot", bucketPath, `{"storageType":"S3","bucket":"my..bucket"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"GCS bucket dash before dot", bucketPath, `{"storageType":"GCS","bucket":"my-.bucket"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"BLOB container with dot", bucketPath, `{"storageType":"BLOB","bucket":"my.container"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"BLOB container double hyphen", bucketPath, `{"storageType":"BLOB","bucket":"my--container"}`, dialect.BadRequest, "bucket: does not have the required form"},
+		{"key empty", bucketPath, `{"key":""}`, dialect.BadRequest, "key: must be at least 1"},
+		{"secret empty", bucketPath, `{"secret":""}`, dialect.BadRequest, "secret: must be at least 1"},
+		{"secret not string", bucketPath, `{"secret":{"key":"x"}}`, dialect.BadRequest, "secret: must be of type string"},
+		{"region with space", bucketPath, `{"region":"us west 2"}`, dialect.BadRequest, "region: does not have the required form"},
+		{"region too short", bucketPath, `{"region":"u"}`, dialect.BadRequest, "region: must be at least 2"},
+		{"endpoint too short", bucketPath, `{"endpoint":"s3"}`, dialect.BadRequest, "endpoint: must be at least 8"},
+		{"endpoint not a URL", bucketPath, `{"endpoint":"s3.amazonaws.com"}`, dialect.BadRequest, "endpoint: does not have the required form, and must be an absolute URL"},
+		{"endpoint no scheme", bucketPath, `{"endpoint":"ftp://files.example.com"}`, dialect.BadRequest, "endpoint: does not have the required form"},
+		{"endpoint http remote", bucketPath, `{"endpoint":"http://s3.amazonaws.com"}`, dialect.BadRequest, "endpoint: must use https; http is allowed only to a loopback host"},
+		{"endpoint no host", bucketPath, `{"endpoint":"https:///path"}`, dialect.BadRequest, "endpoint: must be an absolute URL"},
+		{"endpoint credentials", bucketPath, `{"endpoint":"https://AKIA:topsecret@s3.example.com"}`, dialect.BadRequest, "endpoint: must not carry credentials"},
+		{"endpoint query", bucketPath, `{"endpoint":"https://s3.example.com/?x=1"}`, dialect.BadRequest, "endpoint: must not have a query or fragment"},
+		{"workspaceId bad chars", bucketPath, `{"workspaceId":"ws/1"}`, dialect.BadRequest, "workspaceId: does not have the required form"},
+		{"workspaceId empty", bucketPath, `{"workspaceId":""}`, dialect.BadRequest, "workspaceId: must be at least 1"},
+		{"apiKeyUuid not a UUID", bucketPath, `{"apiKeyUuid":"key-1"}`, dialect.BadRequest, "apiKeyUuid: does not have the required form"},
+		{"walletAddress bad chars", bucketPath, `{"walletAddress":"G-1"}`, dialect.BadRequest, "walletAddress: does not have the required form"},
+		{"null value", bucketPath, `{"name":null}`, dialect.BadRequest, "name: must be of type string"},
+		{"bad id characters", "/bucket/abc%20def", `{"name":"a"}`, dialect.BadRequest, "bucketId in the path"},
+		{"id with two segments", "/bucket/a/b", `{"name":"a"}`, dialect.BadRequest, "bucketId in the path"},
+		{"id too long", "/bucket/" + strings.Repeat("a", 129), `{"name":"a"}`, dialect.BadRequest, "bucketId in the path"},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("only %d refused bodies", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := update(d, tc.path, tc.body)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if err.Kind != tc.kind || !strings.Contains(err.Message, tc.want) {
+				t.Errorf("got kind %v %q, want kind %v %q", err.Kind, err.Message, tc.kind, tc.want)
+			}
+		})
+	}
+}
+
+func TestPathIsCheckedBeforeTheBody(t *testing.T) {
+	d := newDialect(t)
+	r := httptest.NewRequest(http.MethodPut, "/bucket/a..b", nil)
+	call, _ := d.Match(r)
+	read := false
+	_, err := d.Decode(r, call, func() ([]byte, *dialect.Error) { read = true; return []byte(`{"name":"x"}`), nil })
+	if err == nil || read {
+		t.Errorf("err %v, body read %v", err, read)
+	}
+}
+
+func TestNamesEveryFieldAndNeverTheSecret(t *testing.T) {
+	d := newDialect(t)
+	err := update(d, bucketPath, `{"name":"","storageType":"`+secret+`","secret":7,"key":"`+secret+`","region":"`+secret+`","endpoint":"http://`+secret+`.example"}`)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, f := range []string{"name:", "storageType:", "secret:", "region:", "endpoint:"} {
+		if !strings.Contains(err.Message, f) {
+			t.Errorf("message %q does not name %s", err.Message, f)
+		}
+	}
+	for _, leak := range []string{secret, "wJalr", "EXAMPLEKEY"} {
+		if strings.Contains(err.Message, leak) {
+			t.Errorf("message echoes the secret: %s", err.Message)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		method, path, id string
+		match            bool
+	}{
+		{"PUT", "/bucket/abc", "abc", true},
+		{"PUT", "/Bucket/abc", "abc", true},
+		{"PUT", "/bucket//abc/", "abc", true},
+		{"PUT", "/bucket/a/b", "a/b", true},
+		{"PUT", "/x/../bucket/abc", "abc", true},
+		{"PUT", "/bucket/", "", false},
+		{"PUT", "/bucket", "", false},
+		{"GET", "/bucket/abc", "", false},
+		{"DELETE", "/bucket/abc", "", false},
+		{"POST", "/bucket", "", false},
+		{"PUT", "/buckets/abc", "", false},
+	} {
+		call, ok := d.Match(httptest.NewRequest(tc.method, tc.path, nil))
+		if ok != tc.match || call.BucketID != tc.id {
+			t.Errorf("%s %s: %v %q, want %v %q", tc.method, tc.path, ok, call.BucketID, tc.match, tc.id)
+		}
+	}
+}
+
+func TestCredential(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		header string
+		ok     bool
+	}{
+		{"Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VySWQiOiIxIn0.sig-_~+/==", true},
+		{"bearer demo-token", true},
+		{"", false},
+		{"demo-token", false},
+		{"Basic ZGVtbzpkZW1v", false},
+		{"Bearer ", false},
+		{"Bearer two tokens", false},
+		{"Bearer tok\"en", false},
+	} {
+		r := httptest.NewRequest(http.MethodPut, bucketPath, nil)
+		if tc.header != "" {
+			r.Header.Set("Authorization", tc.header)
+		}
+		_, err := d.Credential(r)
+		if (err == nil) != tc.ok || (err != nil && err.Kind != dialect.Unauthenticated) {
+			t.Errorf("%q: %v", tc.header, err)
+		}
+	}
+}
+
+func TestStateRevision(t *testing.T) {
+	d := newDialect(t)
+	const id = "11111111-2222-3333-4444-555555555555"
+	list := func(name, status string) []byte {
+		return []byte(`{"success":true,"buckets":[{"id":"other","name":"x"},{"id":"` + id + `","name":"` + name +
+			`","bucket":"demo-bucket","storageType":"S3","secret":{},"status":"` + status + `","lastStatusAt":"2026-11-21T10:00:0` + status[:1] + `Z"}]}`)
+	}
+	a, err := d.StateRevision(200, list("Backups", "ONLINE"), id)
+	if err != nil || a <= 0 || a >= 1<<53 {
+		t.Fatalf("revision %d %v", a, err)
+	}
+	if b, _ := d.StateRevision(200, list("Backups", "OFFLINE"), id); b != a {
+		t.Error("status and lastStatusAt moved the revision")
+	}
+	if c, _ := d.StateRevision(200, list("Renamed", "ONLINE"), id); c == a {
+		t.Error("a new name did not move the revision")
+	}
+	for _, tc := range []struct {
+		status int
+		body   string
+		kind   dialect.Kind
+	}{
+		{200, `{"success":true,"buckets":[{"id":"other"}]}`, dialect.NotFound},
+		{200, `<html>`, dialect.UpstreamFailed},
+		{200, `{"success":true}`, dialect.UpstreamFailed},
+		{401, `{"success":false,"message":"Unauthorized"}`, dialect.Unauthenticated},
+		{403, `{"success":false,"message":"Forbidden"}`, dialect.Forbidden},
+		{500, `{"success":false}`, dialect.UpstreamFailed},
+	} {
+		if _, err := d.StateRevision(tc.status, []byte(tc.body), id); err == nil || err.Kind != tc.kind {
+			t.Errorf("%d %s: %v, want kind %v", tc.status, tc.body, err, tc.kind)
+		}
+	}
+}
+
+func TestCheckAnswer(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		status int
+		body   string
+		ok     bool
+	}{
+		{200, `{"success":true,"bucketId":"x"}`, true},
+		{403, `{"success":false,"message":"Insufficient permissions"}`, true},
+		{404, `{"success":false}`, true},
+		{200, `{"success":false,"message":"?"}`, false},
+		{500, `{"success":true}`, false},
+		{502, `<html>Bad Gateway</html>`, false},
+		{200, ``, false},
+		{200, `[true]`, false},
+	} {
+		if err := d.CheckAnswer(tc.status, []byte(tc.body)); (err == nil) != tc.ok {
+			t.Errorf("%d %s: %v", tc.status, tc.body, err)
+		}
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	d := newDialect(t)
+	for kind, status := range map[dialect.Kind]int{
+		dialect.BadRequest: 400, dialect.BadJSON: 400, dialect.Unauthenticated: 401, dialect.Forbidden: 403,
+		dialect.NotFound: 404, dialect.PreconditionFailed: 412, dialect.TooLarge: 413, dialect.PreconditionRequired: 428,
+		dialect.UpstreamFailed: 502,
+	} {
+		rec := httptest.NewRecorder()
+		d.WriteError(rec, dialect.Errorf(kind, "why"))
+		if rec.Code != status || rec.Body.String() != `{"success":false,"message":"why"}` {
+			t.Errorf("kind %v: %d %s", kind, rec.Code, rec.Body)
+		}
+	}
+}
