@@ -1,0 +1,329 @@
+package flashbackemulator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxBody bounds what is read of a request body: about seven times a body
+// with every field at its longest, written plainly, so only abuse (or escaping
+// every character) reaches it.
+const maxBody = 100 << 10
+
+// body is a create or update request: each field sent, by its wire name.
+type body map[string]string
+
+// field is what the emulator knows about one body field. Messages never
+// quote a value: a refused body may well carry a credential.
+type field struct {
+	wire     string // name in request bodies
+	conf     string // name in this module's configuration
+	max      int    // longest value, in characters
+	required bool   // on create
+	anyText  bool   // control characters allowed: a GCS secret is a PEM key, newlines and all
+	check    func(string) string
+	set      func(*record, string)
+}
+
+var fields = []field{
+	{wire: "name", conf: "name", max: 255, required: true,
+		set: func(r *record, v string) { r.Name = v }},
+	{wire: "storageType", conf: "storage_type", max: 255, required: true, check: checkStorageType,
+		set: func(r *record, v string) { r.StorageType = v }},
+	// The naming rule depends on storageType, so checkBody applies it.
+	{wire: "bucket", conf: "bucket", max: 255, required: true,
+		set: func(r *record, v string) { r.Bucket = v }},
+	// Long enough for an IAM role ARN, which S3 accepts in place of an access key.
+	{wire: "key", conf: "key", max: 2048,
+		set: func(r *record, v string) { r.Key = v }},
+	{wire: "secret", conf: "secret", max: 8192, anyText: true,
+		set: func(r *record, v string) { r.SecretSHA256 = digest(v) }},
+	{wire: "region", conf: "region", max: 64, check: checkRegion,
+		set: func(r *record, v string) { r.Region = v }},
+	{wire: "endpoint", conf: "endpoint", max: 2048, check: checkEndpoint,
+		set: func(r *record, v string) { r.Endpoint = v }},
+	{wire: "workspaceId", conf: "workspace", max: 255, required: true,
+		set: func(r *record, v string) { r.WorkspaceID = v }},
+	{wire: "walletAddress", conf: "wallet_address", max: 255,
+		set: func(r *record, v string) { r.WalletAddress = v }},
+	{wire: "apiKeyUuid", conf: "api_key_id", max: 255, check: checkUUID,
+		set: func(r *record, v string) { r.APIKeyID = v }},
+}
+
+func lookupField(wire string) (field, bool) {
+	for _, f := range fields {
+		if f.wire == wire {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+func digest(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// readBody reads a create or update body without judging it yet, so that a
+// caller who may not write the bucket learns nothing from the verdict.
+func readBody(r *http.Request) ([]byte, *refusal) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, refuse(http.StatusBadRequest, "Content-Type: must be application/json")
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, refuse(http.StatusBadRequest, "body: could not be read")
+	}
+	if len(raw) > maxBody {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "body: larger than %d bytes", maxBody)
+	}
+	return raw, nil
+}
+
+// parseBody is stricter than a plain JSON decode: a duplicate or unknown
+// field, a value that is not a string and data after the object are refused
+// instead of being resolved silently, so a gateway that forwards such a body
+// is caught.
+func parseBody(raw []byte) (body, *refusal) {
+	if !utf8.Valid(raw) {
+		return nil, refuse(http.StatusBadRequest, "body: not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil && err != io.EOF {
+		return nil, malformed(err)
+	}
+	if tok != json.Delim('{') {
+		return nil, refuse(http.StatusBadRequest, "body: must be a JSON object")
+	}
+	b := body{}
+	for dec.More() {
+		tok, err = dec.Token()
+		if err != nil {
+			return nil, malformed(err)
+		}
+		name, _ := tok.(string)
+		if _, known := lookupField(name); !known {
+			return nil, refuse(http.StatusBadRequest, "%s: unknown field", label(name))
+		}
+		if _, dup := b[name]; dup {
+			return nil, refuse(http.StatusBadRequest, "%s: duplicate field", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, malformed(err)
+		}
+		var s string
+		if v[0] != '"' || json.Unmarshal(v, &s) != nil {
+			return nil, refuse(http.StatusBadRequest, "%s: must be a string", name)
+		}
+		b[name] = s
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, refuse(http.StatusBadRequest, "body: unexpected data after the JSON object")
+	}
+	return b, nil
+}
+
+// malformed reports where the JSON broke; the decoder's own message is left
+// out because it quotes the offending input.
+func malformed(err error) *refusal {
+	if syn, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return refuse(http.StatusBadRequest, "body: not valid JSON (at byte %d)", syn.Offset)
+	}
+	return refuse(http.StatusBadRequest, "body: not valid JSON")
+}
+
+var fieldLike = regexp.MustCompile(`^[a-z][A-Za-z0-9_]{0,39}$`)
+
+// label names an unknown field only when it looks like a field name: a
+// credential pasted in the wrong place (AWS keys start with capitals) must not
+// come back in the answer.
+func label(name string) string {
+	if fieldLike.MatchString(name) {
+		return name
+	}
+	return "body"
+}
+
+// problem is one thing wrong with a body, against the wire name of a field.
+type problem struct{ field, msg string }
+
+type problems []problem
+
+// String lists the problems by wire name, as clients see them.
+func (ps problems) String() string {
+	return ps.join(func(f field) string { return f.wire })
+}
+
+// config lists the problems by configuration name, for seeded buckets.
+func (ps problems) config() string {
+	return ps.join(func(f field) string { return f.conf })
+}
+
+func (ps problems) join(name func(field) string) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		n := p.field
+		if f, ok := lookupField(p.field); ok {
+			n = name(f)
+		}
+		parts[i] = n + ": " + p.msg
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (ps problems) has(wire string) bool {
+	for _, p := range ps {
+		if p.field == wire {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBody judges a create body (cur == nil) or an update of cur. The bucket
+// naming rule is judged on the merged result, since an update may change the
+// storage type, the name or both.
+func checkBody(b body, cur *record) problems {
+	if cur != nil && len(b) == 0 {
+		return problems{{"body", "no fields to update"}}
+	}
+	var ps problems
+	for _, f := range fields {
+		v, sent := b[f.wire]
+		switch {
+		case sent:
+			if msg := f.validate(v); msg != "" {
+				ps = append(ps, problem{f.wire, msg})
+			}
+		case cur == nil && f.required:
+			ps = append(ps, problem{f.wire, "is required"})
+		}
+	}
+
+	typ, sentType := b["storageType"]
+	name, sentName := b["bucket"]
+	if cur != nil {
+		if !sentType {
+			typ = cur.StorageType
+		}
+		if !sentName {
+			name = cur.Bucket
+		}
+	}
+	if (sentType || sentName) && typ != "" && name != "" && !ps.has("storageType") && !ps.has("bucket") {
+		if msg := checkBucketName(typ, name); msg != "" {
+			ps = append(ps, problem{"bucket", msg})
+		}
+	}
+	return ps
+}
+
+func (f field) validate(v string) string {
+	switch {
+	case v == "":
+		return "must not be empty"
+	case utf8.RuneCountInString(v) > f.max:
+		return fmt.Sprintf("must be at most %d characters", f.max)
+	case !f.anyText && strings.ContainsFunc(v, unicode.IsControl):
+		return "must not contain control characters"
+	case f.check != nil:
+		return f.check(v)
+	}
+	return ""
+}
+
+func checkStorageType(v string) string {
+	switch v {
+	case "S3", "GCS", "BLOB":
+		return ""
+	}
+	return "must be one of S3, GCS, BLOB"
+}
+
+var regionName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
+
+func checkRegion(v string) string {
+	if !regionName.MatchString(v) {
+		return "must be letters, digits and hyphens, beginning and ending with a letter or digit"
+	}
+	return ""
+}
+
+// checkEndpoint allows plain http only to a loopback host, where a local
+// S3-compatible server (MinIO and the like) runs without TLS.
+func checkEndpoint(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || !u.IsAbs() || u.Opaque != "" || u.Host == "" {
+		return "must be an absolute URL such as https://s3.us-east-1.amazonaws.com"
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "must not carry credentials, a query or a fragment"
+	}
+	switch {
+	case u.Scheme == "https":
+		return ""
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return ""
+	}
+	return "must use https (http only for localhost, 127.0.0.0/8 or ::1)"
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+var uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func isUUID(v string) bool { return uuidForm.MatchString(v) }
+
+func checkUUID(v string) string {
+	if !isUUID(v) {
+		return "must be a lowercase UUID"
+	}
+	return ""
+}
+
+var (
+	dnsBucket  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	blobBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+)
+
+// checkBucketName applies the provider's naming rules for the storage type.
+func checkBucketName(storageType, name string) string {
+	switch storageType {
+	case "BLOB":
+		if !blobBucket.MatchString(name) || strings.Contains(name, "--") {
+			return "not a valid BLOB container name: 3 to 63 lowercase letters, digits and single hyphens, beginning and ending with a letter or digit"
+		}
+	default:
+		// Consecutive dots make an empty DNS label; an IP address is not a
+		// host name at all.
+		_, ipErr := netip.ParseAddr(name)
+		if !dnsBucket.MatchString(name) || strings.Contains(name, "..") || ipErr == nil {
+			return fmt.Sprintf("not a valid %s bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit", storageType)
+		}
+	}
+	return ""
+}
