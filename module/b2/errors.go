@@ -1,9 +1,7 @@
 package b2
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
@@ -36,23 +34,14 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// WriteError implements dialect.Dialect. It sets every header it depends on,
-// since w may already hold an upstream answer's headers.
+// WriteError implements dialect.Dialect, with the headers B2 sends on errors.
 func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
 	c, ok := codes[e.Kind]
 	if !ok {
 		c = codes[dialect.UpstreamFailed]
 	}
-	body, _ := json.Marshal(Error{Status: c.status, Code: c.code, Message: e.Message})
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=utf-8")
-	h.Set("Cache-Control", "max-age=0, no-cache, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	// A retry hint on a refusal makes blazer retry it; B2 never sends one.
-	h.Del("Retry-After")
-	h.Del("Etag")
-	w.WriteHeader(c.status)
-	_, _ = w.Write(body)
+	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
+	dialect.WriteJSON(w, c.status, "application/json;charset=utf-8", Error{Status: c.status, Code: c.code, Message: e.Message})
 }
 
 // CheckAnswer implements dialect.Dialect. B2 answers pass unchanged, whatever

@@ -1,8 +1,11 @@
 package dialect
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -115,4 +118,24 @@ func byPath(vs []Violation) []Violation {
 		out = append(out, v)
 	}
 	return out
+}
+
+// WriteJSON writes v as the whole answer with status. It sets every header
+// the answer depends on, since w may already hold an upstream answer's
+// headers, and drops those that must not go with a refusal: a retry hint
+// (blazer retries anything that carries one) and an ETag.
+func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Messages quote syntax such as <access token>; keep them readable.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	body := bytes.TrimRight(buf.Bytes(), "\n")
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Del("Retry-After")
+	h.Del("Etag")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

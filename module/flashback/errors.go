@@ -1,7 +1,6 @@
 package flashback
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -16,18 +15,9 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// WriteError implements dialect.Dialect. It sets every header it depends on,
-// since w may already hold an upstream answer's headers.
+// WriteError implements dialect.Dialect.
 func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
-	status := e.Kind.Status()
-	body, _ := json.Marshal(Error{Message: e.Message})
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Del("Retry-After")
-	h.Del("Etag")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	dialect.WriteJSON(w, e.Kind.Status(), "application/json; charset=utf-8", Error{Message: e.Message})
 }
 
 // CheckAnswer implements dialect.Dialect: a Flashback answer is a JSON
