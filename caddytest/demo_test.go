@@ -1,0 +1,97 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// loads counts demo loads: Caddy ignores a load identical to the running
+// configuration, and every test needs the demo's emulators fresh.
+var loads int
+
+// demoConfig is the root Caddyfile, the one the README's first command runs,
+// moved onto the test admin endpoint.
+func demoConfig(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads++
+	cfg := strings.Replace(string(src), "admin localhost:2019", fmt.Sprintf("admin localhost:2999\n\tgrace_period %dns", loads), 1)
+	if cfg == string(src) {
+		t.Fatal("the root Caddyfile no longer sets admin localhost:2019; update demoConfig")
+	}
+	return cfg
+}
+
+var fence = regexp.MustCompile("(?s)```(sh|text|json)\n(.*?)```")
+
+// TestREADMEDemo runs the README's demo walkthrough, block by block in one
+// shell, against the root Caddyfile, and compares every output with the one
+// the README shows, so the documentation cannot drift from the code.
+func TestREADMEDemo(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "<!-- demo:start")
+	section, _, ok2 := strings.Cut(section, "<!-- demo:end -->")
+	if !ok || !ok2 {
+		t.Fatal("README has no demo section")
+	}
+	type step struct{ script, want string }
+	var steps []step
+	for _, m := range fence.FindAllStringSubmatch(section, -1) {
+		if m[1] == "sh" {
+			steps = append(steps, step{script: m[2]})
+		} else if len(steps) > 0 {
+			steps[len(steps)-1].want = m[2]
+		}
+	}
+	if len(steps) < 5 {
+		t.Fatalf("found only %d demo steps", len(steps))
+	}
+
+	startCaddy(t, demoConfig(t), "caddyfile")
+
+	const marker = "@@@ step done @@@"
+	var script strings.Builder
+	script.WriteString("set -u\n")
+	for _, s := range steps {
+		script.WriteString(s.script + "\necho '" + marker + "'\n")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "bash", "-c", script.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo script failed: %v\n%s", err, out)
+	}
+	outputs := strings.Split(string(out), marker+"\n")
+	for i, s := range steps {
+		if s.want == "" {
+			continue
+		}
+		if got := nonBlank(outputs[i]); got != nonBlank(s.want) {
+			t.Errorf("step %d:\n%s\ngot:\n%s\nREADME shows:\n%s", i+1, s.script, got, s.want)
+		}
+	}
+}
+
+// nonBlank drops blank lines: whether an answer ends in a newline is not
+// something the README documents.
+func nonBlank(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
