@@ -4,9 +4,7 @@
 package b2
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -129,16 +127,7 @@ func (*Dialect) BucketID(u *dialect.Update) string {
 // to /b2api/<version>/b2_update_bucket with no query string, whichever form
 // the client used.
 func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
-	r.Method = http.MethodPost
-	r.URL.Path = "/b2api/" + u.Call.Version + "/" + updateCall
-	r.URL.RawPath = ""
-	r.URL.RawQuery = ""
-	r.RequestURI = r.URL.RequestURI()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r.ContentLength = int64(len(body))
-	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	r.Header.Set("Content-Type", "application/json")
+	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+updateCall, body)
 }
 
 // BodyRevision implements dialect.NativeRevisions.

@@ -9,8 +9,10 @@ package dialect
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sort"
+	"strconv"
 
 	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
@@ -147,4 +149,24 @@ type DerivedRevisions interface {
 	// its revision from the fields the bucket's owner controls, leaving out
 	// those that change on their own (status, timestamps).
 	StateRevision(status int, body []byte, bucketID string) (int64, *Error)
+}
+
+// Rewrite turns r into a call of method on path carrying body (none when
+// body is nil), with no query string: what reaches the upstream is the
+// canonical form of the call, whatever form the client used.
+func Rewrite(r *http.Request, method, path string, body []byte) {
+	r.Method = method
+	r.URL.Path, r.URL.RawPath, r.URL.RawQuery = path, "", ""
+	r.RequestURI = r.URL.RequestURI()
+	if body == nil {
+		r.Body, r.GetBody, r.ContentLength = http.NoBody, nil, 0
+		r.Header.Del("Content-Length")
+		r.Header.Del("Content-Type")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.Header.Set("Content-Type", "application/json")
 }

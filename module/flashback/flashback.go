@@ -4,11 +4,8 @@
 package flashback
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -129,16 +126,7 @@ func (*Dialect) BucketID(u *dialect.Update) string { return u.Call.BucketID }
 // Outbound makes r the canonical PUT /bucket/{bucketId} with the validated
 // body and no query string.
 func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
-	r.Method = http.MethodPut
-	r.URL.Path = "/bucket/" + u.Call.BucketID
-	r.URL.RawPath = ""
-	r.URL.RawQuery = ""
-	r.RequestURI = r.URL.RequestURI()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r.ContentLength = int64(len(body))
-	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	r.Header.Set("Content-Type", "application/json")
+	dialect.Rewrite(r, http.MethodPut, "/bucket/"+u.Call.BucketID, body)
 }
 
 // Interface guards

@@ -19,11 +19,7 @@ var stateFields = []string{"id", "name", "bucket", "storageType", "key", "secret
 // StateRequest implements dialect.DerivedRevisions. Flashback has no GET
 // for one bucket; GET /bucket lists every bucket the caller may see.
 func (*Dialect) StateRequest(sub *http.Request, _ string) {
-	sub.Method = http.MethodGet
-	sub.URL.Path = "/bucket"
-	sub.URL.RawPath = ""
-	sub.URL.RawQuery = ""
-	sub.RequestURI = sub.URL.RequestURI()
+	dialect.Rewrite(sub, http.MethodGet, "/bucket", nil)
 	sub.Header.Set("Accept", "application/json")
 }
 

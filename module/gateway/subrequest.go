@@ -34,7 +34,6 @@ func (h *Handler) readRevision(r *http.Request, next caddyhttp.Handler, bucketID
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		sub.Header.Set("Authorization", auth)
 	}
-	sub.Body, sub.GetBody, sub.ContentLength = http.NoBody, nil, 0
 	h.derived.StateRequest(sub, bucketID)
 	mw := &memWriter{header: http.Header{}, limit: h.MaxResponseSize}
 	if err := next.ServeHTTP(mw, sub); err != nil {
