@@ -203,3 +203,37 @@ func TestFlashbackUpstreamAnswers(t *testing.T) {
 		t.Errorf("non-Flashback answer: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestFlashbackLogsAndErrorsHoldNoSecrets(t *testing.T) {
+	h, logs := newHandler(t, &Handler{API: "flashback"})
+	up := newFakeFlashback()
+	const key, secret = "AKIASECRETKEYID", "wJalrSECRETvalue/K7MDENG"
+	var bodies []string
+	for _, r := range []*http.Request{
+		put(`{"key":"` + key + `","secret":"` + secret + `"}`),
+		put(`{"key":"` + key + `","secret":"` + secret + `","endpoint":"http://` + secret + `.example"}`),
+		put(`{"key":"` + key + `","secret":"` + secret + `","storageType":"` + secret + `"}`),
+		put(`{"key":"` + key + `","secret":"` + secret + `","key":"` + key + `"}`),
+		put(`{"secret":"`+secret+`"}`, "If-Match", `"1"`),
+		put(`{"secret":"`+secret+`"}`, "Authorization", "Bearer "+secret),
+	} {
+		bodies = append(bodies, serveFB(t, h, up, r).Body.String())
+	}
+	for _, e := range logs.All() {
+		line := e.Message
+		for k, v := range e.ContextMap() {
+			line += " " + k + "=" + toString(v)
+		}
+		bodies = append(bodies, line)
+	}
+	for _, s := range bodies {
+		for _, leak := range []string{key, secret, "SECRET"} {
+			if strings.Contains(s, leak) {
+				t.Errorf("%q leaks %q", s, leak)
+			}
+		}
+	}
+	if len(logs.All()) < 6 {
+		t.Errorf("want a decision line per update, got %d", len(logs.All()))
+	}
+}
