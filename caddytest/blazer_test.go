@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"path"
@@ -9,14 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Backblaze/blazer/b2"
+	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
 const (
-	demoGateway  = "http://127.0.0.1:8080"
-	demoB2       = "http://127.0.0.1:9100"
-	demoBucketID = "4a48fe8875c6214145260818"
+	demoGateway     = "http://127.0.0.1:8080"
+	demoPassthrough = "http://127.0.0.1:8084"
+	demoBucketID    = "4a48fe8875c6214145260818"
 )
 
 // wire records the calls a client makes and the statuses it gets back.
@@ -48,16 +51,27 @@ func (w *wire) count(call string) int {
 }
 
 // TestBlazerThroughGateway drives blazer, a real B2 client, unchanged,
-// through the demo's gateway on :8080 and the B2 emulator behind it.
+// through the demo's gateway in gateway mode (:8080, gateway keys) and in
+// passthrough mode (:8084, B2 keys) to the B2 emulator behind it.
 func TestBlazerThroughGateway(t *testing.T) {
 	startCaddy(t, demoConfig(t), "caddyfile")
+	for _, mode := range []struct{ name, base, keyID, key string }{
+		{"gateway mode", demoGateway, "demo-gw-key-id", "demo-gw-app-key"},
+		{"passthrough mode", demoPassthrough, "demo-key-id", "demo-app-key"},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			blazerScenario(t, mode.base, mode.keyID, mode.key)
+		})
+	}
+}
+
+func blazerScenario(t *testing.T, base, keyID, key string) {
 	ctx := context.Background()
 	rec := &wire{}
-	client, err := b2.NewClient(ctx, "demo-key-id", "demo-app-key", b2.APIBase(demoGateway), b2.Transport(rec))
+	client, err := b2.NewClient(ctx, keyID, key, b2.APIBase(base), b2.Transport(rec))
 	if err != nil {
 		t.Fatalf("authorize: %v", err)
 	}
-
 	buckets, err := client.ListBuckets(ctx)
 	if err != nil || len(buckets) != 1 || buckets[0].Name() != "demo-bucket" {
 		t.Fatalf("list: %v %v", buckets, err)
@@ -67,77 +81,121 @@ func TestBlazerThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("update type, info and lifecycle", func(t *testing.T) {
-		rules := []b2.LifecycleRule{{Prefix: "logs/", DaysHiddenUntilDeleted: 7}, {Prefix: "tmp/", DaysNewUntilHidden: 1, DaysHiddenUntilDeleted: 2}}
-		if err := bucket.Update(ctx, &b2.BucketAttrs{Type: b2.Public, Info: map[string]string{"team": "storage"}, LifecycleRules: rules}); err != nil {
-			t.Fatalf("update: %v", err)
-		}
-		attrs, err := bucket.Attrs(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if attrs.Type != b2.Public || !reflect.DeepEqual(attrs.Info, map[string]string{"team": "storage"}) || !reflect.DeepEqual(attrs.LifecycleRules, rules) {
-			t.Errorf("attributes after update: %+v", attrs)
-		}
-		if n := rec.count("b2_update_bucket OK"); n != 1 {
-			t.Errorf("%d successful update calls, want 1 (%v)", n, rec.calls)
-		}
-	})
+	rules := []b2.LifecycleRule{{Prefix: "logs/", DaysHiddenUntilDeleted: 7}, {Prefix: "tmp/", DaysNewUntilHidden: 1, DaysHiddenUntilDeleted: 2}}
+	if err := bucket.Update(ctx, &b2.BucketAttrs{Type: b2.Public, Info: map[string]string{"team": "storage"}, LifecycleRules: rules}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	attrs, err := bucket.Attrs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attrs.Type != b2.Public || !reflect.DeepEqual(attrs.Info, map[string]string{"team": "storage"}) || !reflect.DeepEqual(attrs.LifecycleRules, rules) {
+		t.Errorf("attributes after update: %+v", attrs)
+	}
 
-	t.Run("invalid update refused by the gateway", func(t *testing.T) {
-		overlapping := []b2.LifecycleRule{{Prefix: "photos/", DaysHiddenUntilDeleted: 1}, {Prefix: "photos/kittens/", DaysHiddenUntilDeleted: 2}}
-		err := bucket.Update(ctx, &b2.BucketAttrs{LifecycleRules: overlapping})
-		if err == nil || !strings.Contains(err.Error(), "overlaps the prefix of lifecycleRules[0]") {
-			t.Fatalf("got %v, want the gateway's overlap refusal", err)
-		}
-		attrs, err := bucket.Attrs(ctx)
-		if err != nil || len(attrs.LifecycleRules) != 2 || attrs.LifecycleRules[0].Prefix != "logs/" {
-			t.Errorf("refused update changed the bucket: %+v %v", attrs, err)
-		}
-	})
+	overlapping := []b2.LifecycleRule{{Prefix: "photos/", DaysHiddenUntilDeleted: 1}, {Prefix: "photos/kittens/", DaysHiddenUntilDeleted: 2}}
+	if err := bucket.Update(ctx, &b2.BucketAttrs{LifecycleRules: overlapping}); err == nil || !strings.Contains(err.Error(), "overlaps the prefix of lifecycleRules[0]") {
+		t.Errorf("overlapping rules: %v, want the gateway's refusal", err)
+	}
+	if attrs, err := bucket.Attrs(ctx); err != nil || len(attrs.LifecycleRules) != 2 || attrs.LifecycleRules[0].Prefix != "logs/" {
+		t.Errorf("refused update changed the bucket: %+v %v", attrs, err)
+	}
 
-	t.Run("stale update is an update conflict", func(t *testing.T) {
-		first, err := client.Bucket(ctx, "demo-bucket")
-		if err != nil {
-			t.Fatal(err)
-		}
-		second, err := client.Bucket(ctx, "demo-bucket")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := first.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"by": "first"}}); err != nil {
-			t.Fatalf("first: %v", err)
-		}
-		if err := second.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"by": "second"}}); !b2.IsUpdateConflict(err) {
-			t.Fatalf("stale update: %v, want an update conflict", err)
-		}
-		if attrs, err := second.Attrs(ctx); err != nil || attrs.Info["by"] != "first" {
-			t.Errorf("after the conflict: %+v %v", attrs, err)
-		}
-	})
+	first, err := client.Bucket(ctx, "demo-bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := client.Bucket(ctx, "demo-bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"by": "first"}}); err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if err := second.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"by": "second"}}); !b2.IsUpdateConflict(err) {
+		t.Fatalf("stale update: %v, want an update conflict", err)
+	}
+	if attrs, err := second.Attrs(ctx); err != nil || attrs.Info["by"] != "first" {
+		t.Errorf("after the conflict: %+v %v", attrs, err)
+	}
+	if n := rec.count("b2_update_bucket OK"); n != 2 {
+		t.Errorf("%d applied updates, want 2: %v", n, rec.calls)
+	}
+}
 
-	t.Run("expired tokens recovered by the client's own re-authorization", func(t *testing.T) {
-		rec := &wire{}
-		client, err := b2.NewClient(ctx, "demo-key-id", "demo-app-key", b2.APIBase(demoGateway), b2.Transport(rec), b2.ExpireSomeAuthTokens())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, owner := range []string{"a", "b", "c"} {
+// TestBlazerRecoversExpiredTokens: a token that expires upstream or at the
+// gateway costs the client at most its own re-authorization, never a failed
+// update.
+func TestBlazerRecoversExpiredTokens(t *testing.T) {
+	logFile := t.TempDir() + "/caddy.log"
+	startCaddy(t, withLog(t, demoConfig(t), logFile), "caddyfile")
+	ctx := context.Background()
+	updates := func(t *testing.T, client *b2.Client, n int, pause time.Duration) {
+		t.Helper()
+		for i := range n {
+			time.Sleep(pause)
 			bucket, err := client.Bucket(ctx, "demo-bucket")
 			if err != nil {
 				t.Fatalf("round %d: %v", i, err)
 			}
-			if err := bucket.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"owner": owner}}); err != nil {
+			if err := bucket.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"round": string(rune('a' + i))}}); err != nil {
 				t.Fatalf("round %d: update failed: %v", i, err)
 			}
 		}
-		if rec.count("b2_update_bucket OK") != 3 {
-			t.Errorf("want 3 applied updates: %v", rec.calls)
+	}
+
+	t.Run("upstream expires the client's token (passthrough)", func(t *testing.T) {
+		rec := &wire{}
+		client, err := b2.NewClient(ctx, "demo-key-id", "demo-app-key", b2.APIBase(demoPassthrough), b2.Transport(rec), b2.ExpireSomeAuthTokens())
+		if err != nil {
+			t.Fatal(err)
 		}
-		if rec.count("b2_list_buckets Unauthorized")+rec.count("b2_update_bucket Unauthorized") == 0 || rec.count("b2_authorize_account OK") < 2 {
-			t.Errorf("no token expired and was renewed: %v", rec.calls)
+		updates(t, client, 3, 0)
+		if rec.count("b2_update_bucket OK") != 3 || rec.count("b2_authorize_account OK") < 2 {
+			t.Errorf("want 3 applied updates after at least one re-authorization: %v", rec.calls)
 		}
 	})
+
+	t.Run("upstream expires the gateway's own token (gateway mode)", func(t *testing.T) {
+		rec := &wire{}
+		// The test-mode header reaches the B2 emulator with the gateway's
+		// calls, so it is the gateway's own upstream token that expires.
+		client, err := b2.NewClient(ctx, "demo-gw-key-id", "demo-gw-app-key", b2.APIBase(demoGateway), b2.Transport(rec), b2.ExpireSomeAuthTokens())
+		if err != nil {
+			t.Fatal(err)
+		}
+		updates(t, client, 3, 0)
+		if rec.count("b2_update_bucket OK") != 3 || rec.count("b2_authorize_account OK") != 1 || len(rec.calls) != rec.count("b2_update_bucket OK")+rec.count("b2_list_buckets OK")+1 {
+			t.Errorf("the client saw the gateway's upstream token expire: %v", rec.calls)
+		}
+		renewals := 0
+		for _, line := range logLines(t, logFile) {
+			if strings.Contains(line, `"msg":"signed in upstream"`) && strings.Contains(line, "refused the gateway's token") {
+				renewals++
+			}
+		}
+		if renewals == 0 {
+			t.Error("the gateway's upstream token never expired, so its renewal went untested")
+		}
+	})
+
+	startCaddy(t, strings.ReplaceAll(demoConfig(t), "api b2\n", "api b2\n\t\ttoken_lifetime 1s\n"), "caddyfile")
+	for _, mode := range []struct{ name, base, keyID, key string }{
+		{"gateway token expires at the gateway", demoGateway, "demo-gw-key-id", "demo-gw-app-key"},
+		{"gateway forgets a passthrough token", demoPassthrough, "demo-key-id", "demo-app-key"},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			rec := &wire{}
+			client, err := b2.NewClient(ctx, mode.keyID, mode.key, b2.APIBase(mode.base), b2.Transport(rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			updates(t, client, 2, 1100*time.Millisecond)
+			if rec.count("b2_update_bucket OK") != 2 || rec.count("b2_authorize_account OK") < 2 {
+				t.Errorf("want 2 applied updates and a re-authorization: %v", rec.calls)
+			}
+		})
+	}
 }
 
 // TestConcurrentUpdatesThroughGateway: many clients update one bucket with
@@ -145,18 +203,14 @@ func TestBlazerThroughGateway(t *testing.T) {
 // the bucket ends as the winner left it.
 func TestConcurrentUpdatesThroughGateway(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
-	_, _, auth := do(t, tester, "GET", demoGateway+"/b2api/v3/b2_authorize_account", "", "Authorization", "Basic ZGVtby1rZXktaWQ6ZGVtby1hcHAta2V5")
-	var a struct{ AuthorizationToken string }
-	if err := json.Unmarshal([]byte(auth), &a); err != nil || a.AuthorizationToken == "" {
-		t.Fatalf("authorize: %s %v", auth, err)
-	}
+	token := signIn(t, tester, demoGateway, "demo-gw-key-id", "demo-gw-app-key")
 	const n = 16
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			body := `{"bucketId":"` + demoBucketID + `","bucketInfo":{"writer":"w` + string(rune('a'+i)) + `"},"ifRevisionIs":1}`
-			statuses[i], _, _ = do(t, tester, "POST", demoGateway+"/b2api/v2/b2_update_bucket", body, "Authorization", a.AuthorizationToken)
+			statuses[i], _, _ = do(t, tester, "POST", demoGateway+"/b2api/v2/b2_update_bucket", body, "Authorization", token)
 		})
 	}
 	wg.Wait()
@@ -174,9 +228,21 @@ func TestConcurrentUpdatesThroughGateway(t *testing.T) {
 	if winner < 0 {
 		t.Fatal("no update won")
 	}
-	_, _, list := do(t, tester, "POST", demoB2+"/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", a.AuthorizationToken)
+	_, _, list := do(t, tester, "POST", demoGateway+"/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", token)
 	want := `"bucketInfo":{"writer":"w` + string(rune('a'+winner)) + `"}`
 	if !strings.Contains(list, want) || !strings.Contains(list, `"revision":2`) {
 		t.Errorf("final state %s, want the winner's %s at revision 2", list, want)
 	}
+}
+
+// signIn signs in to a B2 front door and returns the token.
+func signIn(t *testing.T, tester *caddytest.Tester, base, keyID, key string) string {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte(keyID + ":" + key))
+	status, _, body := do(t, tester, "GET", base+"/b2api/v3/b2_authorize_account", "", "Authorization", "Basic "+basic)
+	var a struct{ AuthorizationToken string }
+	if err := json.Unmarshal([]byte(body), &a); err != nil || status != 200 || a.AuthorizationToken == "" {
+		t.Fatalf("sign in as %s at %s: %d %s", keyID, base, status, body)
+	}
+	return a.AuthorizationToken
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,26 @@ const globals = `{
 	grace_period 1ns
 }
 `
+
+// withLog makes config write Caddy's logs, as JSON, to file.
+func withLog(t *testing.T, config, file string) string {
+	t.Helper()
+	out := strings.Replace(config, "admin localhost:2999", "admin localhost:2999\n\tlog {\n\t\toutput file "+file+"\n\t\tformat json\n\t\tlevel DEBUG\n\t}", 1)
+	if out == config {
+		t.Fatal("config has no admin localhost:2999 line to add a log after")
+	}
+	return out
+}
+
+// logLines returns the lines of a log file written by withLog.
+func logLines(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
 
 // startCaddy loads config into the in-process Caddy. caddytest skips a test
 // when Caddy cannot start; a skipped integration test would hide every

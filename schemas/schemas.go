@@ -15,3 +15,8 @@ var B2UpdateBucket []byte
 //
 //go:embed flashback/update_bucket.json
 var FlashbackUpdateBucket []byte
+
+// B2ListBuckets is the schema of a b2_list_buckets request body.
+//
+//go:embed b2/list_buckets.json
+var B2ListBuckets []byte

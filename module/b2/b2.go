@@ -21,50 +21,75 @@ import (
 // Every version carries the same update body; only authorize answers differ.
 var Versions = []string{"v1", "v2", "v3", "v4"}
 
-const updateCall = "b2_update_bucket"
+const (
+	updateCall    = "b2_update_bucket"
+	authorizeCall = "b2_authorize_account"
+)
 
 // Dialect is the B2 native API.
 type Dialect struct {
-	schema *dialect.Schema
+	schema *dialect.Schema // the update body's, possibly the user's own
+	list   *dialect.Schema
 	limits jsonscan.Limits
 }
 
-// New compiles the dialect's schema (the built-in one unless o names a file).
+// New compiles the dialect's schemas (the built-in update schema unless o
+// names a file).
 func New(o dialect.Options) (*Dialect, error) {
 	s, err := dialect.LoadSchema(o.SchemaFile, schemas.B2UpdateBucket)
 	if err != nil {
 		return nil, err
 	}
-	return &Dialect{schema: s, limits: o.Limits}, nil
+	list, err := dialect.CompileSchema(schemas.B2ListBuckets)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{schema: s, list: list, limits: o.Limits}, nil
 }
 
 // Name implements dialect.Dialect.
 func (*Dialect) Name() string { return "b2" }
 
-// Match recognises /b2api/<version>/b2_update_bucket. The path is cleaned and
-// the call name compared without case first, so that no spelling an upstream
-// might route to the same call slips past unvalidated; any version is
-// matched, and unknown ones are refused in Decode rather than passed on.
+// Match recognises every /b2api/<version>/<call> and says which call it is.
+// The path is cleaned and the call name compared without case first, so
+// that no spelling an upstream might route to the same call slips past; any
+// version is matched, and unknown ones are refused when decoded rather than
+// passed on.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	p := path.Clean("/" + r.URL.Path)
 	rest, ok := strings.CutPrefix(p, "/b2api/")
 	if !ok {
 		return dialect.Call{}, false
 	}
-	version, call, ok := strings.Cut(rest, "/")
-	if !ok || !strings.EqualFold(call, updateCall) {
+	version, name, ok := strings.Cut(rest, "/")
+	if !ok {
 		return dialect.Call{}, false
 	}
-	return dialect.Call{Op: dialect.OpUpdate, Version: version}, true
+	call := dialect.Call{Op: dialect.OpOther, Version: version}
+	switch strings.ToLower(name) {
+	case updateCall:
+		call.Op = dialect.OpUpdate
+	case authorizeCall:
+		call.Op = dialect.OpAuthorize
+	case listCall:
+		call.Op = dialect.OpList
+	}
+	return call, true
 }
 
 // Decode reads the update from a POST body or from GET query parameters.
 func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+	return d.decode(r, call, read, d.schema)
+}
+
+// decode reads a call's document from a POST body or, typed by schema, from
+// GET query parameters, as B2 takes both for its bucket calls.
+func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), schema *dialect.Schema) (*dialect.Update, *dialect.Error) {
 	if !knownVersion(call.Version) {
 		return nil, dialect.Errorf(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return nil, dialect.Errorf(dialect.MethodNotAllowed, "b2_update_bucket takes POST with a JSON body, or GET with query parameters")
+		return nil, dialect.Errorf(dialect.MethodNotAllowed, "B2 bucket calls take POST with a JSON body, or GET with query parameters")
 	}
 	body, err := read()
 	if err != nil {
@@ -78,9 +103,9 @@ func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte
 		return dialect.NewUpdate(call, doc, body), nil
 	}
 	if len(body) > 0 {
-		return nil, dialect.Errorf(dialect.BadRequest, "a GET b2_update_bucket takes its parameters from the query string, not a body")
+		return nil, dialect.Errorf(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
 	}
-	doc, err := d.fromQuery(r.URL.RawQuery)
+	doc, err := d.fromQuery(r.URL.RawQuery, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +130,9 @@ func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
 	}
 	return tok, nil
 }
+
+// SetCredential implements dialect.Dialect: B2 tokens go raw, no scheme.
+func (*Dialect) SetCredential(r *http.Request, token string) { r.Header.Set("Authorization", token) }
 
 // Validate checks the document against the schema and then the rules the
 // schema cannot express, and reports all failures together.
@@ -162,4 +190,5 @@ func (*Dialect) IsConflict(status int, _ []byte) bool { return status == http.St
 var (
 	_ dialect.Dialect         = (*Dialect)(nil)
 	_ dialect.NativeRevisions = (*Dialect)(nil)
+	_ dialect.Accounts        = (*Dialect)(nil)
 )

@@ -201,27 +201,29 @@ func TestMatch(t *testing.T) {
 	d := newDialect(t)
 	cases := []struct {
 		method, path string
-		match        bool
+		op           dialect.Op // 0: not a B2 call
 		version      string
 	}{
-		{"POST", "/b2api/v1/b2_update_bucket", true, "v1"},
-		{"POST", "/b2api/v2/b2_update_bucket", true, "v2"},
-		{"POST", "/b2api/v3/b2_update_bucket", true, "v3"},
-		{"GET", "/b2api/v4/b2_update_bucket", true, "v4"},
-		{"POST", "/b2api/v3/B2_Update_Bucket", true, "v3"},
-		{"POST", "/b2api/v3//b2_update_bucket/", true, "v3"},
-		{"POST", "/b2api/v3/x/../b2_update_bucket", true, "v3"},
-		{"POST", "/b2api/v9/b2_update_bucket", true, "v9"},
-		{"POST", "/b2api/v3/b2_list_buckets", false, ""},
-		{"GET", "/b2api/v3/b2_authorize_account", false, ""},
-		{"POST", "/b2api/v3/b2_update_bucket_x", false, ""},
-		{"POST", "/other/b2_update_bucket", false, ""},
+		{"POST", "/b2api/v1/b2_update_bucket", dialect.OpUpdate, "v1"},
+		{"POST", "/b2api/v2/b2_update_bucket", dialect.OpUpdate, "v2"},
+		{"POST", "/b2api/v3/b2_update_bucket", dialect.OpUpdate, "v3"},
+		{"GET", "/b2api/v4/b2_update_bucket", dialect.OpUpdate, "v4"},
+		{"POST", "/b2api/v3/B2_Update_Bucket", dialect.OpUpdate, "v3"},
+		{"POST", "/b2api/v3//b2_update_bucket/", dialect.OpUpdate, "v3"},
+		{"POST", "/b2api/v3/x/../b2_update_bucket", dialect.OpUpdate, "v3"},
+		{"POST", "/b2api/v9/b2_update_bucket", dialect.OpUpdate, "v9"},
+		{"POST", "/b2api/v3/b2_list_buckets", dialect.OpList, "v3"},
+		{"GET", "/b2api/v3/b2_authorize_account", dialect.OpAuthorize, "v3"},
+		{"POST", "/b2api/v3/b2_update_bucket_x", dialect.OpOther, "v3"},
+		{"POST", "/b2api/v2/b2_upload_file/4a48fe8875c6214145260818", dialect.OpOther, "v2"},
+		{"POST", "/other/b2_update_bucket", 0, ""},
+		{"GET", "/file/demo-bucket/a.txt", 0, ""},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest(tc.method, tc.path, nil)
 		call, ok := d.Match(r)
-		if ok != tc.match || call.Version != tc.version {
-			t.Errorf("%s %s: match=%v version=%q, want %v %q", tc.method, tc.path, ok, call.Version, tc.match, tc.version)
+		if ok != (tc.op != 0) || call.Op != tc.op || call.Version != tc.version {
+			t.Errorf("%s %s: match=%v op=%v version=%q, want op %v %q", tc.method, tc.path, ok, call.Op, call.Version, tc.op, tc.version)
 		}
 	}
 }
@@ -313,6 +315,7 @@ func TestWriteErrorShape(t *testing.T) {
 		dialect.BadJSON:              `{"status":400,"code":"bad_json","message":"m"}`,
 		dialect.TooLarge:             `{"status":413,"code":"request_too_large","message":"m"}`,
 		dialect.Unauthenticated:      `{"status":401,"code":"bad_auth_token","message":"m"}`,
+		dialect.Expired:              `{"status":401,"code":"expired_auth_token","message":"m"}`,
 		dialect.Forbidden:            `{"status":401,"code":"unauthorized","message":"m"}`,
 		dialect.Conflict:             `{"status":409,"code":"conflict","message":"m"}`,
 		dialect.PreconditionFailed:   `{"status":412,"code":"precondition_failed","message":"m"}`,

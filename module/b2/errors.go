@@ -18,6 +18,7 @@ var codes = map[dialect.Kind]struct {
 	dialect.TooLarge:             {http.StatusRequestEntityTooLarge, "request_too_large"},
 	dialect.MethodNotAllowed:     {http.StatusMethodNotAllowed, "method_not_allowed"},
 	dialect.Unauthenticated:      {http.StatusUnauthorized, "bad_auth_token"},
+	dialect.Expired:              {http.StatusUnauthorized, "expired_auth_token"},
 	dialect.Forbidden:            {http.StatusUnauthorized, "unauthorized"},
 	dialect.NotFound:             {http.StatusBadRequest, "bad_bucket_id"},
 	dialect.Conflict:             {http.StatusConflict, "conflict"},

@@ -14,7 +14,7 @@ import (
 // the schema types as a string is taken as is; any other is JSON text
 // (ifRevisionIs=3, fileLockEnabled=true, bucketInfo={"k":"v"}), decoded with
 // the same strict scanner as a body. The result then meets the same schema.
-func (d *Dialect) fromQuery(raw string) (map[string]any, *dialect.Error) {
+func (d *Dialect) fromQuery(raw string, schema *dialect.Schema) (map[string]any, *dialect.Error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, dialect.Errorf(dialect.BadRequest, "query string is not valid URL encoding")
@@ -32,7 +32,7 @@ func (d *Dialect) fromQuery(raw string) (map[string]any, *dialect.Error) {
 			vs = append(vs, dialect.Violation{Path: name, Message: "is given more than once"})
 			continue
 		}
-		if d.schema.IsStringField(name) {
+		if schema.IsStringField(name) {
 			doc[name] = values[0]
 			continue
 		}

@@ -23,6 +23,13 @@ type Op int
 const (
 	// OpUpdate is a bucket update: the call the gateway exists to make safe.
 	OpUpdate Op = iota + 1
+	// OpAuthorize is an API's sign-in call (B2's b2_authorize_account).
+	OpAuthorize
+	// OpList lists buckets (B2's b2_list_buckets).
+	OpList
+	// OpOther is any other call of the API, which only identity handling
+	// (token routing, gateway keys) may need to look at.
+	OpOther
 )
 
 // Call is a request a dialect recognised as one it gates.
@@ -89,8 +96,8 @@ func (u *Update) Body() ([]byte, error) {
 type Dialect interface {
 	// Name is the dialect's name in configuration, such as "b2".
 	Name() string
-	// Match reports whether r is a call this dialect gates. It looks only at
-	// the method and path, so requests it does not gate cost nothing more.
+	// Match reports whether r is a call of this API, and which. It looks
+	// only at the method and path, so other requests cost nothing more.
 	Match(r *http.Request) (Call, bool)
 	// Decode turns the request into an update document. read returns the
 	// request body under the gateway's size limit; the dialect calls it only
@@ -98,6 +105,8 @@ type Dialect interface {
 	Decode(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// Credential returns the caller's credential as the API carries it.
 	Credential(r *http.Request) (string, *Error)
+	// SetCredential makes r carry token as the API expects it.
+	SetCredential(r *http.Request, token string)
 	// Validate checks the update against the schema and the rules a schema
 	// cannot express, reporting every failure at once.
 	Validate(u *Update) *Error
@@ -145,10 +154,18 @@ type DerivedRevisions interface {
 	// StateRequest rewrites sub, a copy of the client's request, into the
 	// call that reads the current state of bucketID.
 	StateRequest(sub *http.Request, bucketID string)
-	// StateRevision finds bucketID in the answer to StateRequest and derives
-	// its revision from the fields the bucket's owner controls, leaving out
-	// those that change on their own (status, timestamps).
-	StateRevision(status int, body []byte, bucketID string) (int64, *Error)
+	// State finds bucketID in the answer to StateRequest and derives its
+	// revision from the fields the bucket's owner controls, leaving out those
+	// that change on their own (status, timestamps).
+	State(status int, body []byte, bucketID string) (BucketState, *Error)
+	// MovesTo returns the workspace an update moves the bucket to, if any.
+	MovesTo(u *Update) (string, bool)
+}
+
+// BucketState is what the gateway reads of a bucket before changing it.
+type BucketState struct {
+	Revision  int64
+	Workspace string
 }
 
 // Rewrite turns r into a call of method on path carrying body (none when

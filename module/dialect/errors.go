@@ -24,6 +24,9 @@ const (
 	MethodNotAllowed
 	// Unauthenticated: no credential, or one the API does not accept.
 	Unauthenticated
+	// Expired: a credential that was good and has expired; clients sign in
+	// again.
+	Expired
 	// Forbidden: a known caller without the right to make this change.
 	Forbidden
 	// NotFound: no such bucket.
@@ -47,7 +50,7 @@ func (k Kind) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case MethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case Unauthenticated:
+	case Unauthenticated, Expired:
 		return http.StatusUnauthorized
 	case Forbidden:
 		return http.StatusForbidden

@@ -61,8 +61,18 @@ func stringProperties(top map[string]any) map[string]bool {
 	props, _ := top["properties"].(map[string]any)
 	for name, p := range props {
 		sub, _ := p.(map[string]any)
-		if t, ok := sub["type"].(string); ok {
+		switch t := sub["type"].(type) {
+		case string:
 			out[name] = t == "string"
+			continue
+		case []any:
+			// ["string","null"]: a query can only give the string (null is
+			// the parameter's absence).
+			for _, v := range t {
+				if v == "string" {
+					out[name] = true
+				}
+			}
 			continue
 		}
 		if enum, ok := sub["enum"].([]any); ok && len(enum) > 0 {

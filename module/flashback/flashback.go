@@ -110,6 +110,11 @@ func isToken68(s string) bool {
 	return true
 }
 
+// SetCredential implements dialect.Dialect.
+func (*Dialect) SetCredential(r *http.Request, token string) {
+	r.Header.Set("Authorization", "Bearer "+token)
+}
+
 // Validate checks the document against the schema and the endpoint rules.
 func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
 	vs := d.schema.Validate(u.Doc)

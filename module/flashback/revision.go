@@ -23,23 +23,23 @@ func (*Dialect) StateRequest(sub *http.Request, _ string) {
 	sub.Header.Set("Accept", "application/json")
 }
 
-// StateRevision implements dialect.DerivedRevisions.
-func (*Dialect) StateRevision(status int, body []byte, bucketID string) (int64, *dialect.Error) {
+// State implements dialect.DerivedRevisions.
+func (*Dialect) State(status int, body []byte, bucketID string) (dialect.BucketState, *dialect.Error) {
 	switch status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return 0, dialect.Errorf(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
+		return dialect.BucketState{}, dialect.Errorf(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
 	case http.StatusForbidden:
-		return 0, dialect.Errorf(dialect.Forbidden, "Flashback refused to show the bucket to this token")
+		return dialect.BucketState{}, dialect.Errorf(dialect.Forbidden, "Flashback refused to show the bucket to this token")
 	default:
-		return 0, dialect.Errorf(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
+		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
 	}
 	if !gjson.ValidBytes(body) {
-		return 0, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
+		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
 	}
 	buckets := gjson.GetBytes(body, "buckets")
 	if !buckets.IsArray() {
-		return 0, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
+		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
 	}
 	var found gjson.Result
 	buckets.ForEach(func(_, b gjson.Result) bool {
@@ -50,9 +50,15 @@ func (*Dialect) StateRevision(status int, body []byte, bucketID string) (int64, 
 		return true
 	})
 	if !found.Exists() {
-		return 0, dialect.Errorf(dialect.NotFound, "bucket not found, or not visible to this token")
+		return dialect.BucketState{}, dialect.Errorf(dialect.NotFound, "bucket not found, or not visible to this token")
 	}
-	return revision(found), nil
+	return dialect.BucketState{Revision: revision(found), Workspace: found.Get("workspaceId").String()}, nil
+}
+
+// MovesTo implements dialect.DerivedRevisions.
+func (*Dialect) MovesTo(u *dialect.Update) (string, bool) {
+	ws, ok := u.Doc["workspaceId"].(string)
+	return ws, ok
 }
 
 // revision hashes the owner-controlled fields into a positive integer that

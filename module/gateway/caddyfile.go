@@ -3,10 +3,13 @@ package gateway
 import (
 	"strconv"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+
+	"github.com/bucketgate/bucketgate/module/auth"
 )
 
 func init() {
@@ -25,13 +28,37 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	bucketgate [<matcher>] {
-//	    api               b2
+//	    api               b2|flashback
 //	    schema            <file>
 //	    max_body_size     <size>
 //	    max_depth         <levels>
 //	    max_response_size <size>
 //	    require_revision
+//	    mode              passthrough|gateway
+//	    external_url      <url>
+//	    token_lifetime    <duration>
+//	    signing_secret    <secret>
+//	    keys_file         <file>
+//	    key <id> <secret> {
+//	        name         <name>
+//	        capabilities <capability...>
+//	        buckets      <bucket id...>
+//	        workspace    <workspace id> READ|WRITE|ADMIN
+//	        allow_public
+//	        expires      <RFC 3339 time>
+//	    }
+//	    upstream {
+//	        realm           <url>
+//	        key_id          <B2 application key id>
+//	        application_key <B2 application key>
+//	        token           <Flashback token>
+//	    }
+//	    public_key_ids    <B2 application key id...>
 //	}
+//
+// key may repeat; within its block, capabilities, buckets and workspace may
+// too. Give secrets as {env.NAME} placeholders to keep them out of the
+// adapted configuration.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -67,6 +94,33 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.RequireRevision = true
+		case "mode":
+			err = oneArg(d, &h.Mode)
+		case "external_url":
+			err = oneArg(d, &h.ExternalURL)
+		case "token_lifetime":
+			var v string
+			if err = oneArg(d, &v); err == nil {
+				dur, perr := caddy.ParseDuration(v)
+				if perr != nil {
+					return d.Errf("invalid token_lifetime '%s': %v", v, perr)
+				}
+				h.TokenLifetime = caddy.Duration(dur)
+			}
+		case "signing_secret":
+			err = oneArg(d, &h.SigningSecret)
+		case "keys_file":
+			err = oneArg(d, &h.KeysFile)
+		case "key":
+			delete(seen, name) // keys repeat
+			err = h.unmarshalKey(d)
+		case "upstream":
+			err = h.unmarshalUpstream(d)
+		case "public_key_ids":
+			h.PublicKeyIDs = d.RemainingArgs()
+			if len(h.PublicKeyIDs) == 0 {
+				return d.ArgErr()
+			}
 		default:
 			return d.Errf("unrecognized subdirective '%s'", name)
 		}
@@ -76,6 +130,89 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	if h.API == "" {
 		return d.Err("missing required subdirective 'api'")
+	}
+	return nil
+}
+
+func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
+	var k auth.Key
+	if !d.Args(&k.ID, &k.Secret) || d.NextArg() {
+		return d.ArgErr()
+	}
+	for _, other := range h.Keys {
+		if other.ID == k.ID {
+			return d.Errf("key %s already specified", k.ID)
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "name":
+			err = oneArg(d, &k.Name)
+		case "capabilities":
+			more := d.RemainingArgs()
+			if len(more) == 0 {
+				return d.ArgErr()
+			}
+			k.Capabilities = append(k.Capabilities, more...)
+		case "buckets":
+			more := d.RemainingArgs()
+			if len(more) == 0 {
+				return d.ArgErr()
+			}
+			k.Buckets = append(k.Buckets, more...)
+		case "workspace":
+			var ws, role string
+			if !d.Args(&ws, &role) || d.NextArg() {
+				return d.ArgErr()
+			}
+			if k.Workspaces == nil {
+				k.Workspaces = make(map[string]string)
+			}
+			if _, dup := k.Workspaces[ws]; dup {
+				return d.Errf("workspace %s already specified for key %s", ws, k.ID)
+			}
+			k.Workspaces[ws] = role
+		case "allow_public":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			k.AllowPublic = true
+		case "expires":
+			err = oneArg(d, &k.Expires)
+		default:
+			return d.Errf("unrecognized key subdirective '%s'", d.Val())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	h.Keys = append(h.Keys, k)
+	return nil
+}
+
+func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	h.Upstream = new(Upstream)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "realm":
+			err = oneArg(d, &h.Upstream.Realm)
+		case "key_id":
+			err = oneArg(d, &h.Upstream.KeyID)
+		case "application_key":
+			err = oneArg(d, &h.Upstream.ApplicationKey)
+		case "token":
+			err = oneArg(d, &h.Upstream.Token)
+		default:
+			return d.Errf("unrecognized upstream subdirective '%s'", d.Val())
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/bucketgate/bucketgate/module/auth"
 	"github.com/bucketgate/bucketgate/module/b2"
 	"github.com/bucketgate/bucketgate/module/dialect"
 	"github.com/bucketgate/bucketgate/module/flashback"
@@ -71,16 +72,89 @@ type Handler struct {
 	RequireRevision bool `json:"require_revision,omitempty"`
 
 	// MaxResponseSize is the largest upstream answer the gateway reads: to add
-	// an ETag, map a failed revision test, or (for Flashback) read the bucket
-	// list it derives revisions from. Larger update answers stream through
-	// unchanged. Default: 1 MiB.
+	// an ETag, map a failed revision test, filter a bucket list, or read the
+	// bucket state it derives revisions from. A larger answer to a call the
+	// gateway handles is refused with 502. Default: 1 MiB.
 	MaxResponseSize int64 `json:"max_response_size,omitempty"`
 
-	client  dialect.Dialect
-	native  dialect.NativeRevisions
-	derived dialect.DerivedRevisions
-	logger  *zap.Logger
+	// Mode says whose credentials clients hold. "passthrough" (default):
+	// the upstream's own; the gateway checks what it can, the credential goes
+	// upstream, and the upstream has the last word. "gateway": keys this
+	// gateway issued (keys, keys_file); the gateway signs in to the upstream
+	// with its own credentials (upstream), which clients never see.
+	Mode string `json:"mode,omitempty"`
+
+	// Keys are the gateway keys clients use in gateway mode.
+	Keys []auth.Key `json:"keys,omitempty"`
+
+	// KeysFile is a JSON file of more gateway keys (a list of keys, or
+	// {"keys": [...]}), read when the configuration loads.
+	KeysFile string `json:"keys_file,omitempty"`
+
+	// SigningSecret signs the tokens the gateway issues to B2 clients in
+	// gateway mode; gateways that share it accept each other's tokens, with
+	// no shared store. At least 32 bytes. Use a placeholder such as
+	// {env.BUCKETGATE_SIGNING_SECRET} to keep it out of the configuration.
+	SigningSecret string `json:"signing_secret,omitempty"`
+
+	// ExternalURL is the gateway's address as B2 clients reach it, handed to
+	// them as apiUrl when they sign in through the gateway. Default: the
+	// scheme and Host of each sign-in request.
+	ExternalURL string `json:"external_url,omitempty"`
+
+	// TokenLifetime is how long a B2 token lasts at the gateway: the tokens it
+	// issues in gateway mode, and how long it remembers an upstream token in
+	// passthrough mode. Clients sign in again when it runs out. Default and
+	// maximum: 24h, as B2's own tokens.
+	TokenLifetime caddy.Duration `json:"token_lifetime,omitempty"`
+
+	// Upstream is where the gateway signs in upstream, and with what.
+	Upstream *Upstream `json:"upstream,omitempty"`
+
+	// PublicKeyIDs reserves making a B2 bucket public (bucketType allPublic)
+	// in passthrough mode to the upstream application key ids listed; others
+	// are refused. Needs upstream.realm, which is how the gateway learns the
+	// key id behind a token. In gateway mode the reservation is always on:
+	// only keys with allow_public may.
+	PublicKeyIDs []string `json:"public_key_ids,omitempty"`
+
+	client   dialect.Dialect
+	native   dialect.NativeRevisions
+	derived  dialect.DerivedRevisions
+	accounts dialect.Accounts
+	keyring  *auth.Keyring
+	signer   *auth.Signer
+	tokens   *auth.TokenMemory
+	b2       *upstreamSession
+	logger   *zap.Logger
 }
+
+// Upstream holds the upstream's sign-in address and the gateway's own
+// credentials there. Secrets may be placeholders such as {env.B2_APP_KEY},
+// expanded when the configuration loads.
+type Upstream struct {
+	// Realm is the B2 sign-in address, such as https://api.backblazeb2.com.
+	// In passthrough mode, setting it makes the gateway proxy
+	// b2_authorize_account there, point the answer's apiUrl at itself, and
+	// remember each token's account, so that it can refuse what a token may
+	// not do and route the token's calls to its account's apiUrl. Required in
+	// gateway mode for B2.
+	Realm string `json:"realm,omitempty"`
+	// KeyID and ApplicationKey are the gateway's own B2 key (gateway mode).
+	KeyID          string `json:"key_id,omitempty"`
+	ApplicationKey string `json:"application_key,omitempty"`
+	// Token is the gateway's own Flashback bearer token (gateway mode).
+	Token string `json:"token,omitempty"`
+}
+
+// Modes.
+const (
+	modePassthrough = "passthrough"
+	modeGateway     = "gateway"
+)
+
+// maxTokenLifetime is how long B2's own tokens last.
+const maxTokenLifetime = 24 * time.Hour
 
 // CaddyModule returns the Caddy module information.
 func (Handler) CaddyModule() caddy.ModuleInfo {
@@ -115,7 +189,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.client = d
 	h.native, _ = d.(dialect.NativeRevisions)
 	h.derived, _ = d.(dialect.DerivedRevisions)
-	return nil
+	h.accounts, _ = d.(dialect.Accounts)
+	return h.provisionIdentity()
 }
 
 // Validate checks the settings once they are provisioned.
@@ -128,7 +203,7 @@ func (h *Handler) Validate() error {
 	case h.MaxResponseSize < 0:
 		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
 	}
-	return nil
+	return h.validateIdentity()
 }
 
 func knownAPIs() string {
@@ -140,23 +215,47 @@ func knownAPIs() string {
 	return strings.Join(names, ", ")
 }
 
-// ServeHTTP runs the update pipeline for calls the API's dialect gates and
-// passes every other request to next untouched.
+// ServeHTTP runs the update pipeline for bucket updates, answers or routes
+// the API's other calls where the identity mode needs it, and passes every
+// other request to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	call, ok := h.client.Match(r)
 	if !ok {
 		return next.ServeHTTP(w, r)
 	}
+	gateway, routed := h.Mode == modeGateway, h.tokens != nil
+	var handle func(*decision) error
+	switch {
+	case call.Op == dialect.OpUpdate:
+		handle = func(d *decision) error { return h.update(w, r, next, call, d) }
+	case call.Op == dialect.OpAuthorize && gateway:
+		handle = func(d *decision) error { return h.signIn(w, r, next, call, d) }
+	case call.Op == dialect.OpAuthorize && routed:
+		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
+	case call.Op == dialect.OpList && gateway:
+		handle = func(d *decision) error { return h.list(w, r, next, call, d) }
+	case gateway && h.accounts != nil:
+		// Gateway tokens are good only for the calls the gateway answers;
+		// anywhere else they would be refused upstream as unknown, and
+		// clients would sign in again forever.
+		h.client.WriteError(w, dialect.Errorf(dialect.Forbidden, "gateway keys may call b2_authorize_account, b2_list_buckets and b2_update_bucket only"))
+		return nil
+	case routed:
+		return h.route(w, r, next)
+	default:
+		return next.ServeHTTP(w, r)
+	}
 	start := time.Now()
-	d := &decision{api: h.client.Name()}
-	err := h.update(w, r, next, call, d)
+	d := &decision{api: h.client.Name(), call: call.Op}
+	err := handle(d)
 	d.log(h.logger, time.Since(start))
 	return err
 }
 
-// update is the pipeline: read → authenticate → validate → check revision →
-// send → answer. Each step either yields what the next needs or a refusal
-// that the client's dialect renders; nothing is written before the end.
+// update is the pipeline: read → authenticate → validate → authorise →
+// check revision → send → answer. Each step either yields what the next
+// needs or a refusal that the client's dialect renders; nothing is written
+// before the end.
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
 	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
 	u, derr := h.client.Decode(r, call, read)
@@ -165,11 +264,17 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	d.bucketID, d.fields = h.client.BucketID(u), u.Fields()
 
-	if _, derr := h.client.Credential(r); derr != nil {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = who.id()
+
+	if derr := h.client.Validate(u); derr != nil {
 		return h.refuse(w, d, derr)
 	}
 
-	if derr := h.client.Validate(u); derr != nil {
+	if derr := h.authorise(who, u); derr != nil {
 		return h.refuse(w, d, derr)
 	}
 
@@ -178,29 +283,63 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return h.refuse(w, d, derr)
 	}
 
-	out, err := u.Body()
-	if err != nil {
-		return h.refuse(w, d, dialect.Errorf(dialect.BadRequest, "update cannot be encoded"))
+	if derr := h.useUpstream(r, next, who, u); derr != nil {
+		return h.refuse(w, d, derr)
 	}
-	h.client.Outbound(r, u, out)
-	prepareUpstream(r)
+	if derr := h.outbound(r, u); derr != nil {
+		return h.refuse(w, d, derr)
+	}
 
 	if h.derived != nil {
 		// The gateway compares derived revisions itself, so no other update
 		// of this bucket through this process may come between the check,
 		// the write and the read of the new revision.
 		defer lockBucket(d.bucketID)()
-		if pre.set {
-			current, derr := h.readRevision(r, next, d.bucketID)
+		if pre.set || who.key != nil {
+			state, derr := h.readState(r, next, d.bucketID)
 			if derr != nil {
 				return h.refuse(w, d, derr)
 			}
-			if current != pre.rev {
+			target, moves := h.derived.MovesTo(u)
+			if derr := authoriseWorkspace(who, state, target, moves); derr != nil {
+				return h.refuse(w, d, derr)
+			}
+			if pre.set && state.Revision != pre.rev {
 				return h.refuse(w, d, errStale)
 			}
 		}
 	}
-	return h.send(w, r, next, pre, d)
+	return h.send(w, r, next, u, who, pre, d)
+}
+
+// useUpstream gives the update the credential it goes upstream with: the
+// gateway's own in gateway mode, the client's otherwise (routed to its
+// token's account when the gateway knows it).
+func (h *Handler) useUpstream(r *http.Request, next caddyhttp.Handler, who *caller, u *dialect.Update) *dialect.Error {
+	switch {
+	case h.Mode == modeGateway && h.b2 != nil:
+		g, derr := h.upstreamGrant(r, next)
+		if derr != nil {
+			return derr
+		}
+		h.useGrant(r, u, g)
+	case h.Mode == modeGateway:
+		h.client.SetCredential(r, h.Upstream.Token)
+	case who.remembered != nil:
+		routeTo(r, who.remembered.APIURL)
+	}
+	return nil
+}
+
+// outbound makes r the upstream call carrying the update as it now stands.
+func (h *Handler) outbound(r *http.Request, u *dialect.Update) *dialect.Error {
+	out, err := u.Body()
+	if err != nil {
+		return dialect.Errorf(dialect.BadRequest, "update cannot be encoded")
+	}
+	h.client.Outbound(r, u, out)
+	prepareUpstream(r)
+	return nil
 }
 
 // refuse writes a refusal in the client's dialect.

@@ -15,6 +15,8 @@ import (
 // tokens) must never reach a log.
 type decision struct {
 	api      string
+	call     dialect.Op
+	key      string // a key id, never a secret or token
 	bucketID string
 	fields   []string
 	outcome  string
@@ -34,23 +36,30 @@ func (d *decision) forwarded(status int) {
 	d.outcome, d.status = "forwarded", status
 }
 
-func (d *decision) upstreamFailed(status int) {
-	d.outcome, d.status = "upstream_failed", status
+func (d *decision) upstreamFailed() {
+	d.outcome = "upstream_failed"
+}
+
+var callNames = map[dialect.Op]string{
+	dialect.OpUpdate:    "update",
+	dialect.OpAuthorize: "sign-in",
+	dialect.OpList:      "list",
 }
 
 // log writes the decision at INFO, under the handler's logger
 // (http.handlers.bucketgate), so users can raise or lower it per logger.
 func (d *decision) log(l *zap.Logger, took time.Duration) {
-	msg := "update " + d.outcome
+	msg := callNames[d.call] + " " + d.outcome
 	ce := l.Check(zapcore.InfoLevel, msg)
 	if ce == nil {
 		return
 	}
-	fields := []zap.Field{
-		zap.String("api", d.api),
-		zap.String("bucket_id", d.bucketID),
-		zap.Strings("fields", d.fields),
-		zap.Duration("duration", took),
+	fields := []zap.Field{zap.String("api", d.api), zap.Duration("duration", took)}
+	if d.key != "" {
+		fields = append(fields, zap.String("key_id", d.key))
+	}
+	if d.call == dialect.OpUpdate {
+		fields = append(fields, zap.String("bucket_id", d.bucketID), zap.Strings("fields", d.fields))
 	}
 	if d.status != 0 {
 		fields = append(fields, zap.Int("upstream_status", d.status))

@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"bytes"
+	"errors"
 	"hash/fnv"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -25,28 +27,11 @@ func lockBucket(id string) (unlock func()) {
 	return m.Unlock
 }
 
-// readRevision reads the bucket's current state through next, the same
-// upstream the update goes to, with the client's credential, and derives
-// its revision.
-func (h *Handler) readRevision(r *http.Request, next caddyhttp.Handler, bucketID string) (int64, *dialect.Error) {
-	sub := r.Clone(r.Context())
-	sub.Header = http.Header{}
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		sub.Header.Set("Authorization", auth)
-	}
-	h.derived.StateRequest(sub, bucketID)
-	mw := &memWriter{header: http.Header{}, limit: h.MaxResponseSize}
-	if err := next.ServeHTTP(mw, sub); err != nil {
-		return 0, dialect.Errorf(dialect.UpstreamFailed, "the upstream did not answer when the gateway read the bucket")
-	}
-	if mw.overflow {
-		return 0, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is larger than max_response_size")
-	}
-	return h.derived.StateRevision(mw.status, mw.body.Bytes(), bucketID)
-}
-
-// memWriter keeps a sub-request's answer, which no client sees.
-type memWriter struct {
+// answer is an upstream's answer to a call the gateway handles, held whole
+// so that the gateway can read it, retry, or replace it before the client
+// sees anything. Answers to bucket calls are a few kilobytes; the limit is
+// max_response_size.
+type answer struct {
 	header   http.Header
 	status   int
 	body     bytes.Buffer
@@ -54,24 +39,73 @@ type memWriter struct {
 	overflow bool
 }
 
-func (m *memWriter) Header() http.Header { return m.header }
+func (a *answer) Header() http.Header { return a.header }
 
-func (m *memWriter) WriteHeader(status int) {
-	if m.status == 0 {
-		m.status = status
+func (a *answer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
 	}
 }
 
-func (m *memWriter) Write(p []byte) (int, error) {
-	if m.status == 0 {
-		m.status = http.StatusOK
+func (a *answer) Write(p []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
 	}
-	if int64(m.body.Len()+len(p)) > m.limit {
-		m.overflow = true
+	if int64(a.body.Len()+len(p)) > a.limit {
+		a.overflow = true
 		return len(p), nil
 	}
-	return m.body.Write(p)
+	return a.body.Write(p)
 }
 
 // Flush lets reverse_proxy flush as it does for a client connection.
-func (m *memWriter) Flush() {}
+func (a *answer) Flush() {}
+
+// writeTo gives the client the upstream's answer with body in place of the
+// upstream's own: its status and headers, less the ones the body makes wrong.
+func (a *answer) writeTo(w http.ResponseWriter, body []byte) error {
+	h := w.Header()
+	for k, v := range a.header {
+		h[k] = v
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Del("Transfer-Encoding")
+	w.WriteHeader(a.status)
+	_, err := w.Write(body)
+	return err
+}
+
+// roundTrip sends r through next and keeps the whole answer.
+func (h *Handler) roundTrip(next caddyhttp.Handler, r *http.Request) (*answer, *dialect.Error) {
+	a := &answer{header: http.Header{}, limit: h.MaxResponseSize}
+	if err := next.ServeHTTP(a, r); err != nil {
+		// reverse_proxy could not reach the upstream, or lost it mid-answer.
+		status := http.StatusBadGateway
+		if he, ok := errors.AsType[caddyhttp.HandlerError](err); ok && he.StatusCode >= 500 {
+			status = he.StatusCode
+		}
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream did not answer ("+http.StatusText(status)+")")
+	}
+	switch {
+	case a.status == 0:
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "no upstream answered; is reverse_proxy configured after bucketgate?")
+	case a.overflow:
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's answer is larger than max_response_size")
+	}
+	return a, nil
+}
+
+// readState reads the bucket's current state through next, the same
+// upstream the update goes to, with the credential the update carries.
+func (h *Handler) readState(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.BucketState, *dialect.Error) {
+	sub := subRequest(r)
+	if cred := r.Header.Get("Authorization"); cred != "" {
+		sub.Header.Set("Authorization", cred)
+	}
+	h.derived.StateRequest(sub, bucketID)
+	ans, derr := h.roundTrip(next, sub)
+	if derr != nil {
+		return dialect.BucketState{}, derr
+	}
+	return h.derived.State(ans.status, ans.body.Bytes(), bucketID)
+}

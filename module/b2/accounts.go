@@ -1,0 +1,301 @@
+package b2
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// Part sizes every B2 sign-in answer carries; the gateway does not proxy
+// uploads, but clients read these fields unconditionally.
+const (
+	recommendedPartSize     = 100_000_000
+	absoluteMinimumPartSize = 5_000_000
+)
+
+// SignIn implements dialect.Accounts: b2_authorize_account carries the key
+// as Basic keyId:applicationKey.
+func (*Dialect) SignIn(r *http.Request) (string, string, *dialect.Error) {
+	keyID, secret, ok := r.BasicAuth()
+	if !ok || keyID == "" || secret == "" {
+		return "", "", dialect.Errorf(dialect.Unauthenticated, "b2_authorize_account needs Authorization: Basic base64(applicationKeyId:applicationKey)")
+	}
+	return keyID, secret, nil
+}
+
+// SignInRequest implements dialect.Accounts. v3 is the newest version whose
+// answer names one bucket directly; every answer shape is read alike.
+func (*Dialect) SignInRequest(r *http.Request, keyID, secret string) {
+	dialect.Rewrite(r, http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(keyID+":"+secret)))
+}
+
+// WriteGrant implements dialect.Accounts, in the shape of the version the
+// client called: clients built for one version break on another's shape.
+func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.Grant) {
+	var oneID, oneName any // a single allowed bucket is all v1 to v3 can name
+	if len(g.Buckets) == 1 {
+		oneID, oneName = g.Buckets[0].ID, g.Buckets[0].Name
+	}
+	caps := g.Capabilities
+	if caps == nil {
+		caps = []string{}
+	}
+	var answer map[string]any
+	switch call.Version {
+	case "v1", "v2":
+		allowed := map[string]any{"bucketId": oneID, "capabilities": caps, "namePrefix": nil}
+		if call.Version == "v2" {
+			allowed["bucketName"] = oneName
+		}
+		answer = map[string]any{
+			"accountId": g.AccountID, "authorizationToken": g.Token, "allowed": allowed,
+			"apiUrl": g.APIURL, "downloadUrl": g.DownloadURL, "s3ApiUrl": g.S3APIURL,
+			"recommendedPartSize": recommendedPartSize, "absoluteMinimumPartSize": absoluteMinimumPartSize,
+		}
+		if call.Version == "v1" {
+			answer["minimumPartSize"] = recommendedPartSize
+		}
+	default:
+		storage := map[string]any{
+			"apiUrl": g.APIURL, "downloadUrl": g.DownloadURL, "s3ApiUrl": g.S3APIURL,
+			"recommendedPartSize": recommendedPartSize, "absoluteMinimumPartSize": absoluteMinimumPartSize,
+		}
+		if call.Version == "v3" {
+			storage["bucketId"], storage["bucketName"] = oneID, oneName
+			storage["capabilities"], storage["namePrefix"], storage["infoType"] = caps, nil, "storageApi"
+		} else {
+			var buckets any
+			if g.Buckets != nil {
+				list := make([]map[string]any, len(g.Buckets))
+				for i, b := range g.Buckets {
+					list[i] = map[string]any{"id": b.ID, "name": b.Name}
+				}
+				buckets = list
+			}
+			storage["allowed"] = map[string]any{"buckets": buckets, "capabilities": caps, "namePrefix": nil}
+		}
+		answer = map[string]any{
+			"accountId": g.AccountID, "authorizationToken": g.Token,
+			"applicationKeyExpirationTimestamp": nil, "apiInfo": map[string]any{"storageApi": storage},
+		}
+	}
+	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
+	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", answer)
+}
+
+// ReadGrant implements dialect.Accounts for the answers of every version.
+func (*Dialect) ReadGrant(body []byte) (dialect.Grant, error) {
+	if !gjson.ValidBytes(body) {
+		return dialect.Grant{}, errors.New("sign-in answer is not JSON")
+	}
+	root := gjson.ParseBytes(body)
+	api := root
+	if s := root.Get("apiInfo.storageApi"); s.Exists() {
+		api = s
+	}
+	g := dialect.Grant{
+		Token:       root.Get("authorizationToken").String(),
+		AccountID:   root.Get("accountId").String(),
+		APIURL:      api.Get("apiUrl").String(),
+		DownloadURL: api.Get("downloadUrl").String(),
+		S3APIURL:    api.Get("s3ApiUrl").String(),
+	}
+	allowed := api.Get("allowed")
+	if !allowed.Exists() {
+		allowed = api // v3 keeps these beside apiUrl
+	}
+	for _, c := range allowed.Get("capabilities").Array() {
+		g.Capabilities = append(g.Capabilities, c.String())
+	}
+	if list := allowed.Get("buckets"); list.IsArray() {
+		g.Buckets = []dialect.BucketRef{}
+		for _, b := range list.Array() {
+			g.Buckets = append(g.Buckets, dialect.BucketRef{ID: b.Get("id").String(), Name: b.Get("name").String()})
+		}
+	} else if id := allowed.Get("bucketId"); id.Type == gjson.String {
+		g.Buckets = []dialect.BucketRef{{ID: id.String(), Name: allowed.Get("bucketName").String()}}
+	}
+	if g.Token == "" || g.AccountID == "" || g.APIURL == "" {
+		return dialect.Grant{}, errors.New("sign-in answer lacks authorizationToken, accountId or apiUrl")
+	}
+	return g, nil
+}
+
+// RedirectGrant implements dialect.Accounts. The API URL is top level in
+// v1 and v2 answers and under apiInfo.storageApi from v3 on; downloadUrl and
+// s3ApiUrl keep pointing at B2, since the gateway gates bucket calls only.
+func (*Dialect) RedirectGrant(body []byte, apiURL string) ([]byte, error) {
+	doc, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	target := doc
+	if info, ok := doc["apiInfo"].(map[string]any); ok {
+		if s, ok := info["storageApi"].(map[string]any); ok {
+			target = s
+		}
+	}
+	if _, ok := target["apiUrl"]; !ok {
+		return nil, errors.New("sign-in answer has no apiUrl")
+	}
+	target["apiUrl"] = apiURL
+	return encodeJSON(doc)
+}
+
+// TokenRefused implements dialect.Accounts: these are the answers on which
+// B2 clients sign in again.
+func (*Dialect) TokenRefused(status int, body []byte) bool {
+	if status != http.StatusUnauthorized {
+		return false
+	}
+	switch gjson.GetBytes(body, "code").String() {
+	case "bad_auth_token", "expired_auth_token", "":
+		return true
+	}
+	return false
+}
+
+// Needs implements dialect.Accounts with B2's capability for each setting.
+func (*Dialect) Needs(u *dialect.Update) []string {
+	needs := []string{"writeBuckets"}
+	if _, ok := u.Doc["defaultServerSideEncryption"]; ok {
+		needs = append(needs, "writeBucketEncryption")
+	}
+	_, retention := u.Doc["defaultRetention"]
+	if lock, _ := u.Doc["fileLockEnabled"].(bool); retention || lock {
+		// Turning Object Lock off is refused by B2 for locked buckets and a
+		// no-op otherwise, so only turning it on needs the capability.
+		needs = append(needs, "writeBucketRetentions")
+	}
+	if _, ok := u.Doc["replicationConfiguration"]; ok {
+		needs = append(needs, "writeBucketReplications")
+	}
+	return needs
+}
+
+// MakesPublic implements dialect.Accounts.
+func (*Dialect) MakesPublic(u *dialect.Update) bool { return u.Doc["bucketType"] == "allPublic" }
+
+// Account implements dialect.Accounts.
+func (*Dialect) Account(u *dialect.Update) string {
+	id, _ := u.Doc["accountId"].(string)
+	return id
+}
+
+// SetAccount implements dialect.Accounts.
+func (*Dialect) SetAccount(u *dialect.Update, accountID string) {
+	if u.Doc["accountId"] != accountID {
+		u.Set("accountId", accountID)
+	}
+}
+
+// readGuards are the bucket settings B2 shows only to tokens with the
+// matching read capability.
+var readGuards = map[string]string{
+	"defaultServerSideEncryption": "readBucketEncryption",
+	"fileLockConfiguration":       "readBucketRetentions",
+	"replicationConfiguration":    "readBucketReplications",
+}
+
+func hideUnreadable(bucket map[string]any, canRead func(string) bool) {
+	for field, capability := range readGuards {
+		if _, ok := bucket[field]; ok && !canRead(capability) {
+			// An object with a null value, never null itself: blazer
+			// dereferences these objects unconditionally.
+			bucket[field] = map[string]any{"isClientAuthorizedToRead": false, "value": nil}
+		}
+	}
+}
+
+// FilterList implements dialect.Accounts.
+func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(string) bool) ([]byte, error) {
+	doc, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	list, _ := doc["buckets"].([]any)
+	kept := make([]any, 0, len(list))
+	for _, item := range list {
+		b, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		if id, _ := b["bucketId"].(string); !visible(id) {
+			continue
+		}
+		hideUnreadable(b, canRead)
+		kept = append(kept, b)
+	}
+	doc["buckets"] = kept
+	return encodeJSON(doc)
+}
+
+// BucketNames implements dialect.Accounts.
+func (*Dialect) BucketNames(body []byte) map[string]string {
+	names := make(map[string]string)
+	gjson.GetBytes(body, "buckets").ForEach(func(_, b gjson.Result) bool {
+		names[b.Get("bucketId").String()] = b.Get("bucketName").String()
+		return true
+	})
+	return names
+}
+
+// FilterBucket implements dialect.Accounts.
+func (*Dialect) FilterBucket(body []byte, canRead func(string) bool) ([]byte, error) {
+	doc, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	hideUnreadable(doc, canRead)
+	return encodeJSON(doc)
+}
+
+// decodeJSON reads an upstream answer, keeping numbers as written so that
+// re-encoding changes nothing but what the gateway edits.
+func decodeJSON(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, errors.New("answer is not a JSON object")
+	}
+	return doc, nil
+}
+
+func encodeJSON(doc map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// listCall is the name of the list call in paths.
+const listCall = "b2_list_buckets"
+
+// DecodeList implements dialect.Accounts: a list call as POST body or GET
+// query, against its own schema.
+func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+	u, err := d.decode(r, call, read, d.list)
+	if err != nil {
+		return nil, err
+	}
+	if vs := d.list.Validate(u.Doc); len(vs) > 0 {
+		return nil, dialect.Invalid(vs)
+	}
+	return u, nil
+}
+
+// ListRequest implements dialect.Accounts.
+func (*Dialect) ListRequest(r *http.Request, u *dialect.Update, body []byte) {
+	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+listCall, body)
+}

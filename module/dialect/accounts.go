@@ -1,0 +1,61 @@
+package dialect
+
+import "net/http"
+
+// Grant is what signing in gives a caller: a token and what it may do.
+type Grant struct {
+	Token        string
+	AccountID    string
+	APIURL       string
+	DownloadURL  string
+	S3APIURL     string
+	Capabilities []string
+	// Buckets are the buckets the token is limited to; nil means all.
+	Buckets []BucketRef
+}
+
+// BucketRef names a bucket in a grant.
+type BucketRef struct{ ID, Name string }
+
+// Accounts is implemented by dialects whose API signs callers in and scopes
+// their tokens by capability and bucket (B2). The gateway uses it to answer
+// sign-ins itself (gateway mode) or to learn what upstream tokens may do
+// (passthrough mode).
+type Accounts interface {
+	// SignIn reads the key id and secret of a sign-in call.
+	SignIn(r *http.Request) (keyID, secret string, err *Error)
+	// SignInRequest rewrites r into a sign-in call to the upstream with the
+	// gateway's own key.
+	SignInRequest(r *http.Request, keyID, secret string)
+	// WriteGrant answers a sign-in call in the shape of call's version.
+	WriteGrant(w http.ResponseWriter, call Call, g Grant)
+	// ReadGrant reads an upstream sign-in answer of any version.
+	ReadGrant(body []byte) (Grant, error)
+	// RedirectGrant points the API URL of an upstream sign-in answer at the
+	// gateway, keeping the rest of the answer.
+	RedirectGrant(body []byte, apiURL string) ([]byte, error)
+	// TokenRefused reports whether an upstream answer refuses the token
+	// itself (expired or unknown), so that signing in again may help.
+	TokenRefused(status int, body []byte) bool
+
+	// Needs returns the capabilities an update requires.
+	Needs(u *Update) []string
+	// MakesPublic reports whether an update opens the bucket to everyone.
+	MakesPublic(u *Update) bool
+	// Account returns the account an update or list call names ("" if none).
+	Account(u *Update) string
+	// SetAccount makes the call name accountID.
+	SetAccount(u *Update, accountID string)
+
+	// DecodeList reads and validates a list call.
+	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
+	// ListRequest rewrites r into the upstream list call for u.
+	ListRequest(r *http.Request, u *Update, body []byte)
+	// FilterList keeps the buckets a caller may see in a list answer, and
+	// hides the settings it may not read.
+	FilterList(body []byte, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, error)
+	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
+	FilterBucket(body []byte, canRead func(capability string) bool) ([]byte, error)
+	// BucketNames maps bucket ids to names in a list answer.
+	BucketNames(body []byte) map[string]string
+}

@@ -1,0 +1,210 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// The calls of APIs with accounts (B2) that the gateway answers or routes
+// besides updates: sign-in and listing in gateway mode, and in passthrough
+// mode with a realm, the sign-in it learns tokens from and the routing of
+// every later call to the token's account.
+
+// signIn answers a sign-in with a gateway key (gateway mode) with a signed
+// token that any gateway sharing the signing secret accepts.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
+	keyID, secret, derr := h.accounts.SignIn(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = keyID
+	now := time.Now()
+	p, err := h.keyring.Basic(keyID, secret, now)
+	switch {
+	case errors.Is(err, auth.ErrKeyExpired):
+		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "this gateway key has expired"))
+	case err != nil:
+		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "applicationKeyId or applicationKey is wrong"))
+	}
+	g, derr := h.upstreamGrant(r, next)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	buckets, derr := h.bucketRefs(r, next, g, p.Buckets)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	ext := h.externalURL(r)
+	h.accounts.WriteGrant(w, call, dialect.Grant{
+		Token:     h.signer.Issue(p.KeyID, now, time.Duration(h.TokenLifetime)),
+		AccountID: g.AccountID,
+		// Gateway tokens are good only here; downloads with them fail
+		// upstream, so nothing points clients anywhere else with them.
+		APIURL: ext, DownloadURL: ext, S3APIURL: g.S3APIURL,
+		Capabilities: p.Capabilities,
+		Buckets:      buckets,
+	})
+	d.outcome = "accepted"
+	return nil
+}
+
+// bucketRefs names a key's buckets for its sign-in answer: clients treat a
+// listed bucket without a name as deleted.
+func (h *Handler) bucketRefs(r *http.Request, next caddyhttp.Handler, g dialect.Grant, ids []string) ([]dialect.BucketRef, *dialect.Error) {
+	if ids == nil {
+		return nil, nil
+	}
+	sub := subRequest(r)
+	u := dialect.NewUpdate(dialect.Call{Op: dialect.OpList, Version: "v3"}, map[string]any{"bucketTypes": []any{"all"}}, nil)
+	h.accounts.SetAccount(u, g.AccountID)
+	body, err := u.Body()
+	if err != nil {
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "bucket list request cannot be encoded")
+	}
+	h.accounts.ListRequest(sub, u, body)
+	h.client.SetCredential(sub, g.Token)
+	routeTo(sub, g.APIURL)
+	ans, derr := h.roundTrip(next, sub)
+	if derr != nil {
+		return nil, derr
+	}
+	if ans.status != http.StatusOK {
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream did not list buckets for the sign-in answer")
+	}
+	names := h.accounts.BucketNames(ans.body.Bytes())
+	refs := make([]dialect.BucketRef, 0, len(ids))
+	for _, id := range ids {
+		refs = append(refs, dialect.BucketRef{ID: id, Name: names[id]})
+	}
+	return refs, nil
+}
+
+// proxySignIn passes a sign-in to the realm (passthrough mode), remembers
+// what the upstream granted the token, and points the answer's API URL at
+// the gateway so the client's later calls come through it.
+func (h *Handler) proxySignIn(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *decision) error {
+	keyID, _, derr := h.accounts.SignIn(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = keyID
+	routeTo(r, h.Upstream.Realm)
+	prepareUpstream(r)
+	ans, derr := h.roundTrip(next, r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.forwarded(ans.status)
+	if ans.status != http.StatusOK {
+		return ans.writeTo(w, ans.body.Bytes())
+	}
+	g, err := h.accounts.ReadGrant(ans.body.Bytes())
+	if err != nil {
+		return h.refuse(w, d, dialect.Errorf(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
+	}
+	body, err := h.accounts.RedirectGrant(ans.body.Bytes(), h.externalURL(r))
+	if err != nil {
+		return h.refuse(w, d, dialect.Errorf(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
+	}
+	rem := auth.Remembered{APIURL: g.APIURL, AccountID: g.AccountID, KeyID: keyID, Capabilities: g.Capabilities,
+		Expires: time.Now().Add(time.Duration(h.TokenLifetime))}
+	if g.Buckets != nil {
+		rem.Buckets = []string{}
+		for _, b := range g.Buckets {
+			rem.Buckets = append(rem.Buckets, b.ID)
+		}
+	}
+	h.tokens.Remember(g.Token, rem)
+	return ans.writeTo(w, body)
+}
+
+// list answers a bucket list for a gateway key: the upstream's list, fetched
+// with the gateway's own credentials, less the buckets the key may not see
+// and the settings it may not read.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = who.id()
+	if !who.has("listBuckets") {
+		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability"))
+	}
+	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
+	u, derr := h.accounts.DecodeList(r, call, read)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	send := func(g dialect.Grant) *dialect.Error {
+		h.useGrant(r, u, g)
+		body, err := u.Body()
+		if err != nil {
+			return dialect.Errorf(dialect.BadRequest, "list request cannot be encoded")
+		}
+		h.accounts.ListRequest(r, u, body)
+		prepareUpstream(r)
+		return nil
+	}
+	ans, derr := h.exchange(r, next, send)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.forwarded(ans.status)
+	if ans.status != http.StatusOK {
+		return ans.writeTo(w, ans.body.Bytes())
+	}
+	body, err := h.accounts.FilterList(ans.body.Bytes(), who.key.MayUseBucket, who.key.Has)
+	if err != nil {
+		return h.refuse(w, d, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list cannot be read"))
+	}
+	return ans.writeTo(w, body)
+}
+
+// route sends a call the gateway does not otherwise handle to the account
+// of the token it carries (passthrough mode with a realm), untouched.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		h.client.WriteError(w, derr)
+		return nil
+	}
+	routeTo(r, who.remembered.APIURL)
+	return next.ServeHTTP(w, r)
+}
+
+// useGrant makes r go to the upstream on the gateway's own account.
+func (h *Handler) useGrant(r *http.Request, u *dialect.Update, g dialect.Grant) {
+	h.client.SetCredential(r, g.Token)
+	h.accounts.SetAccount(u, g.AccountID)
+	routeTo(r, g.APIURL)
+}
+
+// exchange sends r through next after prepare(grant) has made it ready. In
+// gateway mode, an answer that refuses the gateway's own token makes it sign
+// in again and send once more: a refused token means nothing was applied.
+func (h *Handler) exchange(r *http.Request, next caddyhttp.Handler, prepare func(dialect.Grant) *dialect.Error) (*answer, *dialect.Error) {
+	g, derr := h.upstreamGrant(r, next)
+	if derr != nil {
+		return nil, derr
+	}
+	if derr := prepare(g); derr != nil {
+		return nil, derr
+	}
+	ans, derr := h.roundTrip(next, r)
+	if derr != nil || !h.accounts.TokenRefused(ans.status, ans.body.Bytes()) {
+		return ans, derr
+	}
+	if g, derr = h.renewUpstream(r, next, g.Token); derr != nil {
+		return nil, derr
+	}
+	if derr := prepare(g); derr != nil {
+		return nil, derr
+	}
+	return h.roundTrip(next, r)
+}

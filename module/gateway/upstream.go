@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// refreshAfter renews the gateway's own upstream token well before B2's 24
+// hours run out, so no request meets it expired in the normal course.
+const refreshAfter = 20 * time.Hour
+
+// upstreamSession is the gateway's own sign-in at the upstream (B2, gateway
+// mode). One mutex serialises signing in, so concurrent requests that find
+// the token missing, old or refused share one sign-in.
+type upstreamSession struct {
+	mu       sync.Mutex
+	grant    dialect.Grant
+	signedIn time.Time
+}
+
+// upstreamGrant returns the gateway's current upstream grant, signing in
+// when there is none or it is due for renewal.
+func (h *Handler) upstreamGrant(r *http.Request, next caddyhttp.Handler) (dialect.Grant, *dialect.Error) {
+	s := h.b2
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.grant.Token == "":
+		return h.signInUpstream(r, next, "first use")
+	case time.Since(s.signedIn) >= refreshAfter:
+		return h.signInUpstream(r, next, "renewal before expiry")
+	}
+	return s.grant, nil
+}
+
+// renewUpstream signs in again after the upstream refused token, unless
+// another request already has.
+func (h *Handler) renewUpstream(r *http.Request, next caddyhttp.Handler, refused string) (dialect.Grant, *dialect.Error) {
+	s := h.b2
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grant.Token != "" && s.grant.Token != refused {
+		return s.grant, nil
+	}
+	return h.signInUpstream(r, next, "the upstream refused the gateway's token")
+}
+
+// signInUpstream signs in with the gateway's own key, through next like
+// every other upstream call, routed to the realm. h.b2.mu must be held.
+func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why string) (dialect.Grant, *dialect.Error) {
+	sub := subRequest(r)
+	h.accounts.SignInRequest(sub, h.Upstream.KeyID, h.Upstream.ApplicationKey)
+	routeTo(sub, h.Upstream.Realm)
+	ans, derr := h.roundTrip(next, sub)
+	if derr != nil {
+		return dialect.Grant{}, derr
+	}
+	if ans.status != http.StatusOK {
+		h.logger.Error("the upstream refused the gateway's own key")
+		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the gateway could not sign in upstream (HTTP "+strconv.Itoa(ans.status)+")")
+	}
+	g, err := h.accounts.ReadGrant(ans.body.Bytes())
+	if err != nil {
+		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read")
+	}
+	h.b2.grant, h.b2.signedIn = g, time.Now()
+	h.logger.Info("signed in upstream", zap.String("reason", why), zap.String("account_id", g.AccountID))
+	return g, nil
+}
+
+// subRequest copies r for a call the gateway makes on its own account: same
+// context (so reverse_proxy finds its server and placeholders), no body,
+// and none of the client's headers.
+func subRequest(r *http.Request) *http.Request {
+	sub := r.Clone(r.Context())
+	sub.Header = http.Header{}
+	sub.Body, sub.GetBody, sub.ContentLength = http.NoBody, nil, 0
+	return sub
+}
