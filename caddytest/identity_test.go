@@ -7,10 +7,10 @@ import (
 )
 
 const (
-	bucketA = "aaaaaaaaaaaaaaaaaaaaaaaa"
-	bucketB = "bbbbbbbbbbbbbbbbbbbbbbbb"
-	fbBucket1   = "11111111-0000-0000-0000-000000000001"
-	fbBucket2   = "22222222-0000-0000-0000-000000000002"
+	bucketA   = "aaaaaaaaaaaaaaaaaaaaaaaa"
+	bucketB   = "bbbbbbbbbbbbbbbbbbbbbbbb"
+	fbBucket1 = "11111111-0000-0000-0000-000000000001"
+	fbBucket2 = "22222222-0000-0000-0000-000000000002"
 )
 
 // identitySites: B2 and Flashback emulators, and a gateway-mode site for
