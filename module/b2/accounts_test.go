@@ -1,0 +1,166 @@
+package b2
+
+import (
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// TestGrantShapes: each version's sign-in answer has that version's shape
+// (clients built for one break on another's), and reads back the same.
+func TestGrantShapes(t *testing.T) {
+	d := newDialect(t)
+	one := dialect.Grant{Token: "bg1_x", AccountID: "acct", APIURL: "https://gw.example", DownloadURL: "https://gw.example",
+		S3APIURL: "https://s3.example", Capabilities: []string{"listBuckets", "writeBuckets"}, Buckets: []dialect.BucketRef{{ID: "b1", Name: "one"}}}
+	cases := []struct {
+		version string
+		present []string // paths that must exist
+		absent  []string // paths that must not
+	}{
+		{"v1", []string{"apiUrl", "minimumPartSize", "allowed.bucketId", "allowed.capabilities", "recommendedPartSize"}, []string{"apiInfo", "allowed.bucketName"}},
+		{"v2", []string{"apiUrl", "allowed.bucketId", "allowed.bucketName", "absoluteMinimumPartSize"}, []string{"apiInfo", "minimumPartSize"}},
+		{"v3", []string{"apiInfo.storageApi.apiUrl", "apiInfo.storageApi.bucketId", "apiInfo.storageApi.infoType", "apiInfo.storageApi.capabilities", "applicationKeyExpirationTimestamp"}, []string{"apiUrl", "allowed", "apiInfo.storageApi.allowed"}},
+		{"v4", []string{"apiInfo.storageApi.apiUrl", "apiInfo.storageApi.allowed.buckets.0.id", "apiInfo.storageApi.allowed.buckets.0.name", "apiInfo.storageApi.allowed.capabilities"}, []string{"apiUrl", "apiInfo.storageApi.bucketId", "apiInfo.storageApi.infoType"}},
+	}
+	for _, tc := range cases {
+		rec := httptest.NewRecorder()
+		d.WriteGrant(rec, dialect.Call{Op: dialect.OpAuthorize, Version: tc.version}, one)
+		body := rec.Body.Bytes()
+		for _, p := range tc.present {
+			if !gjson.GetBytes(body, p).Exists() {
+				t.Errorf("%s: %s missing in %s", tc.version, p, body)
+			}
+		}
+		for _, p := range tc.absent {
+			if gjson.GetBytes(body, p).Exists() {
+				t.Errorf("%s: %s present in %s", tc.version, p, body)
+			}
+		}
+		got, err := d.ReadGrant(body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.version, err)
+		}
+		want := one
+		if tc.version == "v1" {
+			want.Buckets = []dialect.BucketRef{{ID: "b1"}} // v1 has no bucketName
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read back %+v, want %+v", tc.version, got, want)
+		}
+	}
+
+	// Unrestricted keys list no bucket, in every shape.
+	rec := httptest.NewRecorder()
+	all := one
+	all.Buckets = nil
+	d.WriteGrant(rec, dialect.Call{Version: "v4"}, all)
+	if !strings.Contains(rec.Body.String(), `"buckets":null`) {
+		t.Errorf("unrestricted v4 grant: %s", rec.Body)
+	}
+}
+
+func TestRedirectGrant(t *testing.T) {
+	d := newDialect(t)
+	for _, body := range []string{
+		`{"accountId":"a","apiUrl":"https://api005.backblazeb2.com","authorizationToken":"t","downloadUrl":"https://f005.backblazeb2.com","recommendedPartSize":100000000}`,
+		`{"accountId":"a","authorizationToken":"t","apiInfo":{"storageApi":{"apiUrl":"https://api005.backblazeb2.com","downloadUrl":"https://f005.backblazeb2.com","recommendedPartSize":100000000}}}`,
+	} {
+		out, err := d.RedirectGrant([]byte(body), "https://gw.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := d.ReadGrant(out)
+		if err != nil || g.APIURL != "https://gw.example" || g.DownloadURL != "https://f005.backblazeb2.com" || g.Token != "t" {
+			t.Errorf("redirected %s: %+v %v", out, g, err)
+		}
+		if !strings.Contains(string(out), "100000000") {
+			t.Errorf("numbers changed: %s", out)
+		}
+	}
+	if _, err := d.RedirectGrant([]byte(`{"accountId":"a"}`), "x"); err == nil {
+		t.Error("an answer without apiUrl was redirected")
+	}
+}
+
+func TestNeedsAndPublic(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		doc   map[string]any
+		needs []string
+	}{
+		{map[string]any{"bucketId": "b", "bucketInfo": map[string]any{}}, []string{"writeBuckets"}},
+		{map[string]any{"defaultServerSideEncryption": map[string]any{}}, []string{"writeBuckets", "writeBucketEncryption"}},
+		{map[string]any{"defaultRetention": map[string]any{}}, []string{"writeBuckets", "writeBucketRetentions"}},
+		{map[string]any{"fileLockEnabled": true}, []string{"writeBuckets", "writeBucketRetentions"}},
+		{map[string]any{"fileLockEnabled": false}, []string{"writeBuckets"}},
+		{map[string]any{"replicationConfiguration": map[string]any{}}, []string{"writeBuckets", "writeBucketReplications"}},
+	} {
+		if got := d.Needs(dialect.NewUpdate(dialect.Call{}, tc.doc, nil)); !reflect.DeepEqual(got, tc.needs) {
+			t.Errorf("%v: needs %v, want %v", tc.doc, got, tc.needs)
+		}
+	}
+	if !d.MakesPublic(dialect.NewUpdate(dialect.Call{}, map[string]any{"bucketType": "allPublic"}, nil)) ||
+		d.MakesPublic(dialect.NewUpdate(dialect.Call{}, map[string]any{"bucketType": "allPrivate"}, nil)) {
+		t.Error("MakesPublic")
+	}
+}
+
+func TestTokenRefused(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   bool
+	}{
+		{401, `{"status":401,"code":"expired_auth_token","message":""}`, true},
+		{401, `{"status":401,"code":"bad_auth_token","message":""}`, true},
+		{401, ``, true},
+		{401, `{"status":401,"code":"unauthorized","message":""}`, false},
+		{400, `{"status":400,"code":"bad_request","message":""}`, false},
+	} {
+		if got := d.TokenRefused(tc.status, []byte(tc.body)); got != tc.want {
+			t.Errorf("%d %s: %v", tc.status, tc.body, got)
+		}
+	}
+}
+
+func TestListCall(t *testing.T) {
+	d := newDialect(t)
+	for _, tc := range []struct {
+		method, target, body string
+		ok                   bool
+	}{
+		{"POST", "/b2api/v3/b2_list_buckets", `{"accountId":"a","bucketId":null,"bucketName":null,"bucketTypes":["all"]}`, true},
+		{"GET", "/b2api/v2/b2_list_buckets?accountId=a&bucketName=demo-bucket&bucketTypes=%5B%22allPrivate%22%5D", ``, true},
+		{"POST", "/b2api/v3/b2_list_buckets", `{"accountId":"a","bucketTypes":[]}`, false},
+		{"POST", "/b2api/v3/b2_list_buckets", `{"accountId":"a","prefix":"x"}`, false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+		call, _ := d.Match(r)
+		_, err := d.DecodeList(r, call, bodyOf([]byte(tc.body)))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s %s %s: %v", tc.method, tc.target, tc.body, err)
+		}
+	}
+}
+
+func TestFilterList(t *testing.T) {
+	d := newDialect(t)
+	list := `{"buckets":[{"bucketId":"b1","bucketName":"one","revision":3,"defaultServerSideEncryption":{"isClientAuthorizedToRead":true,"value":{"mode":"SSE-B2"}}},{"bucketId":"b2","bucketName":"two"}]}`
+	out, err := d.FilterList([]byte(list), func(id string) bool { return id == "b1" }, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"buckets":[{"bucketId":"b1","bucketName":"one","defaultServerSideEncryption":{"isClientAuthorizedToRead":false,"value":null},"revision":3}]}`
+	if string(out) != want {
+		t.Errorf("got %s\nwant %s", out, want)
+	}
+	if names := d.BucketNames([]byte(list)); !reflect.DeepEqual(names, map[string]string{"b1": "one", "b2": "two"}) {
+		t.Errorf("names %v", names)
+	}
+}

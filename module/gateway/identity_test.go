@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+)
+
+// TestIdentityLoadErrors: configurations that cannot work are refused when
+// they load, naming the setting.
+func TestIdentityLoadErrors(t *testing.T) {
+	t.Setenv("BG_TEST_SIGNING", "a-signing-secret-of-at-least-32-bytes!")
+	key := []auth.Key{{ID: "k1", Secret: "secret-one", Capabilities: []string{"all"}}}
+	b2up := &Upstream{Realm: "http://127.0.0.1:9100", KeyID: "id", ApplicationKey: "app-key"}
+	cases := []struct {
+		name string
+		h    Handler
+		want string
+	}{
+		{"unknown mode", Handler{API: "b2", Mode: "proxy"}, `mode: "proxy" is not a mode`},
+		{"keys in passthrough", Handler{API: "b2", Keys: key}, "keys, keys_file and signing_secret are for mode gateway"},
+		{"upstream credentials in passthrough", Handler{API: "b2", Upstream: &Upstream{KeyID: "x", ApplicationKey: "y"}}, "upstream credentials are for mode gateway"},
+		{"public ids without realm", Handler{API: "b2", PublicKeyIDs: []string{"k"}}, "public_key_ids needs upstream realm"},
+		{"gateway without keys", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}, "needs at least one key"},
+		{"gateway without signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, Upstream: b2up}, "signing_secret"},
+		{"short signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "short", Upstream: b2up}, "signing_secret"},
+		{"B2 gateway without upstream key", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: &Upstream{Realm: b2up.Realm}}, "needs upstream realm, key_id and application_key"},
+		{"Flashback gateway without token", Handler{API: "flashback", Mode: "gateway", Keys: key}, "needs upstream token"},
+		{"realm for Flashback", Handler{API: "flashback", Upstream: &Upstream{Realm: "https://x.example"}}, "has no sign-in call"},
+		{"bad realm", Handler{API: "b2", Upstream: &Upstream{Realm: "api.backblazeb2.com"}}, "upstream realm"},
+		{"bad external_url", Handler{API: "b2", ExternalURL: "https://gw.example/b2"}, "external_url"},
+		{"long token lifetime", Handler{API: "b2", TokenLifetime: caddy.Duration(25 * time.Hour)}, "token_lifetime"},
+		{"key secret placeholder unset", Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k", Secret: "{env.BG_TEST_UNSET}"}}, Upstream: &Upstream{Token: "t"}}, "keys:"},
+		{"public ids in gateway mode", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &Upstream{Token: "t"}, PublicKeyIDs: []string{"k"}}, "public_key_ids is for passthrough mode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			defer cancel()
+			h := tc.h
+			err := h.Provision(ctx)
+			if err == nil {
+				err = h.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret-one") {
+				t.Errorf("error quotes a key secret: %v", err)
+			}
+		})
+	}
+
+	ok := Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	if err := ok.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ok.Keys != nil {
+		t.Error("configured keys kept after provisioning; only their digests should remain")
+	}
+}
