@@ -214,20 +214,7 @@ func TestConcurrentUpdatesThroughGateway(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	winner := -1
-	for i, s := range statuses {
-		switch {
-		case s == 200 && winner < 0:
-			winner = i
-		case s == 200:
-			t.Errorf("clients %d and %d both won", winner, i)
-		case s != 409:
-			t.Errorf("client %d: status %d", i, s)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no update won")
-	}
+	winner := onlyWinner(t, statuses, http.StatusConflict)
 	_, _, list := do(t, tester, "POST", demoGateway+"/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", token)
 	want := `"bucketInfo":{"writer":"w` + string(rune('a'+winner)) + `"}`
 	if !strings.Contains(list, want) || !strings.Contains(list, `"revision":2`) {

@@ -130,3 +130,24 @@ func (rec *recorder) seen() []recorded {
 	defer rec.mu.Unlock()
 	return append([]recorded(nil), rec.requests...)
 }
+
+// onlyWinner returns the index of the one 200 among racers' statuses,
+// failing the test unless exactly one won and every other got lost.
+func onlyWinner(t *testing.T, statuses []int, lost int) int {
+	t.Helper()
+	winner := -1
+	for i, s := range statuses {
+		switch {
+		case s == http.StatusOK && winner < 0:
+			winner = i
+		case s == http.StatusOK:
+			t.Errorf("racers %d and %d both won", winner, i)
+		case s != lost:
+			t.Errorf("racer %d: status %d, want %d", i, s, lost)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no racer won")
+	}
+	return winner
+}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -151,20 +152,7 @@ func TestFlashbackFrontDoor(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		won := -1
-		for i, s := range statuses {
-			switch {
-			case s == 200 && won < 0:
-				won = i
-			case s == 200:
-				t.Errorf("two updates applied: %d and %d", won, i)
-			case s != 412:
-				t.Errorf("racer %d: status %d", i, s)
-			}
-		}
-		if won < 0 {
-			t.Fatal("no update applied")
-		}
+		won := onlyWinner(t, statuses, http.StatusPreconditionFailed)
 		if got := current()["name"]; got != "Racer "+string(rune('A'+won)) {
 			t.Errorf("final name %v, want the winner's", got)
 		}

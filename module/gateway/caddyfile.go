@@ -117,10 +117,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "upstream":
 			err = h.unmarshalUpstream(d)
 		case "public_key_ids":
-			h.PublicKeyIDs = d.RemainingArgs()
-			if len(h.PublicKeyIDs) == 0 {
-				return d.ArgErr()
-			}
+			err = moreArgs(d, &h.PublicKeyIDs)
 		default:
 			return d.Errf("unrecognized subdirective '%s'", name)
 		}
@@ -150,17 +147,9 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 		case "name":
 			err = oneArg(d, &k.Name)
 		case "capabilities":
-			more := d.RemainingArgs()
-			if len(more) == 0 {
-				return d.ArgErr()
-			}
-			k.Capabilities = append(k.Capabilities, more...)
+			err = moreArgs(d, &k.Capabilities)
 		case "buckets":
-			more := d.RemainingArgs()
-			if len(more) == 0 {
-				return d.ArgErr()
-			}
-			k.Buckets = append(k.Buckets, more...)
+			err = moreArgs(d, &k.Buckets)
 		case "workspace":
 			var ws, role string
 			if !d.Args(&ws, &role) || d.NextArg() {
@@ -214,6 +203,16 @@ func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// moreArgs appends the line's remaining arguments, at least one, to dst.
+func moreArgs(d *caddyfile.Dispenser, dst *[]string) error {
+	more := d.RemainingArgs()
+	if len(more) == 0 {
+		return d.ArgErr()
+	}
+	*dst = append(*dst, more...)
 	return nil
 }
 
