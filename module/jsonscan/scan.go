@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -66,54 +67,55 @@ func (e *Error) Error() string {
 func Decode(data []byte, lim Limits) (any, error) {
 	s := scanner{data: data, lim: lim}
 	s.skipSpace()
-	v, err := s.value(0, path{})
+	v, err := s.value(0)
 	if err != nil {
 		return nil, err
 	}
 	s.skipSpace()
 	if s.pos != len(s.data) {
-		return nil, s.fail(Malformed, path{}, "unexpected data after the JSON value")
+		return nil, s.fail(Malformed, "unexpected data after the JSON value")
 	}
 	return v, nil
 }
 
-// path is the location being decoded, kept as a linked list so that building
-// it costs nothing unless an error is reported.
-type path struct {
-	parent *path
-	key    string
-	index  int
-	isKey  bool
-}
-
-func (p *path) String() string {
-	var segs []path
-	for q := p; q != nil && q.parent != nil; q = q.parent {
-		segs = append(segs, *q)
-	}
-	out := ""
-	for i := len(segs) - 1; i >= 0; i-- {
-		if segs[i].isKey {
-			if out != "" {
-				out += "."
-			}
-			out += segs[i].key
-		} else {
-			out += "[" + strconv.Itoa(segs[i].index) + "]"
-		}
-	}
-	return out
+// segment is one step of the path being decoded: an object key or an array
+// index. The scanner keeps them on a stack, so tracking the path costs no
+// allocation unless an error is reported.
+type segment struct {
+	key   string
+	index int
+	isKey bool
 }
 
 type scanner struct {
-	data []byte
-	pos  int
-	lim  Limits
+	data  []byte
+	pos   int
+	lim   Limits
+	stack []segment
 }
 
-func (s *scanner) fail(k Kind, p path, reason string) *Error {
-	return &Error{Kind: k, Offset: s.pos, Path: p.String(), Reason: reason}
+func (s *scanner) fail(k Kind, reason string) *Error {
+	return &Error{Kind: k, Offset: s.pos, Path: s.path(), Reason: reason}
 }
+
+// path renders the stack as a.b[0].c.
+func (s *scanner) path() string {
+	var b strings.Builder
+	for _, seg := range s.stack {
+		if !seg.isKey {
+			b.WriteString("[" + strconv.Itoa(seg.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg.key)
+	}
+	return b.String()
+}
+
+func (s *scanner) push(seg segment) { s.stack = append(s.stack, seg) }
+func (s *scanner) pop()             { s.stack = s.stack[:len(s.stack)-1] }
 
 func (s *scanner) skipSpace() {
 	for s.pos < len(s.data) {
@@ -126,19 +128,19 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-func (s *scanner) value(depth int, p path) (any, error) {
+func (s *scanner) value(depth int) (any, error) {
 	if s.pos >= len(s.data) {
-		return nil, s.fail(Malformed, p, "unexpected end of JSON")
+		return nil, s.fail(Malformed, "unexpected end of JSON")
 	}
 	switch c := s.data[s.pos]; {
 	case c == '{':
-		return s.object(depth+1, p)
+		return s.object(depth + 1)
 	case c == '[':
-		return s.array(depth+1, p)
+		return s.array(depth + 1)
 	case c == '"':
-		return s.str(p)
+		return s.str()
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number(p)
+		return s.number()
 	case s.literal("true"):
 		return true, nil
 	case s.literal("false"):
@@ -146,7 +148,7 @@ func (s *scanner) value(depth int, p path) (any, error) {
 	case s.literal("null"):
 		return nil, nil
 	default:
-		return nil, s.fail(Malformed, p, "invalid character")
+		return nil, s.fail(Malformed, "invalid character")
 	}
 }
 
@@ -158,9 +160,9 @@ func (s *scanner) literal(word string) bool {
 	return false
 }
 
-func (s *scanner) object(depth int, p path) (any, error) {
+func (s *scanner) object(depth int) (any, error) {
 	if depth > s.lim.MaxDepth {
-		return nil, s.fail(Excessive, p, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // {
 	obj := make(map[string]any)
@@ -172,32 +174,33 @@ func (s *scanner) object(depth int, p path) (any, error) {
 	for {
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return nil, s.fail(Malformed, p, "expected a string key")
+			return nil, s.fail(Malformed, "expected a string key")
 		}
 		keyAt := s.pos
-		key, err := s.str(p)
+		key, err := s.str()
 		if err != nil {
 			return nil, err
 		}
-		child := path{parent: &p, key: key, isKey: true}
+		s.push(segment{key: key, isKey: true})
 		if _, dup := obj[key]; dup {
 			s.pos = keyAt
-			return nil, s.fail(Ambiguous, child, "duplicate key")
+			return nil, s.fail(Ambiguous, "duplicate key")
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, s.fail(Malformed, child, "expected ':' after key")
+			return nil, s.fail(Malformed, "expected ':' after key")
 		}
 		s.pos++
 		s.skipSpace()
-		v, err := s.value(depth, child)
+		v, err := s.value(depth)
 		if err != nil {
 			return nil, err
 		}
+		s.pop()
 		obj[key] = v
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return nil, s.fail(Malformed, p, "unexpected end of JSON in object")
+			return nil, s.fail(Malformed, "unexpected end of JSON in object")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -206,14 +209,14 @@ func (s *scanner) object(depth int, p path) (any, error) {
 			s.pos++
 			return obj, nil
 		default:
-			return nil, s.fail(Malformed, p, "expected ',' or '}' in object")
+			return nil, s.fail(Malformed, "expected ',' or '}' in object")
 		}
 	}
 }
 
-func (s *scanner) array(depth int, p path) (any, error) {
+func (s *scanner) array(depth int) (any, error) {
 	if depth > s.lim.MaxDepth {
-		return nil, s.fail(Excessive, p, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // [
 	arr := make([]any, 0, 4)
@@ -224,14 +227,16 @@ func (s *scanner) array(depth int, p path) (any, error) {
 	}
 	for i := 0; ; i++ {
 		s.skipSpace()
-		v, err := s.value(depth, path{parent: &p, index: i})
+		s.push(segment{index: i})
+		v, err := s.value(depth)
 		if err != nil {
 			return nil, err
 		}
+		s.pop()
 		arr = append(arr, v)
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return nil, s.fail(Malformed, p, "unexpected end of JSON in array")
+			return nil, s.fail(Malformed, "unexpected end of JSON in array")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -240,14 +245,14 @@ func (s *scanner) array(depth int, p path) (any, error) {
 			s.pos++
 			return arr, nil
 		default:
-			return nil, s.fail(Malformed, p, "expected ',' or ']' in array")
+			return nil, s.fail(Malformed, "expected ',' or ']' in array")
 		}
 	}
 }
 
 // str decodes a string literal. Invalid UTF-8 and unpaired surrogate escapes
 // are refused: parsers disagree on them (replace, reject or keep).
-func (s *scanner) str(p path) (string, error) {
+func (s *scanner) str() (string, error) {
 	s.pos++ // opening quote
 	start := s.pos
 	// Fast path: no escapes, all ASCII or valid UTF-8.
@@ -256,7 +261,7 @@ func (s *scanner) str(p path) (string, error) {
 		if c == '"' {
 			raw := s.data[start:s.pos]
 			if !utf8.Valid(raw) {
-				return "", s.fail(Ambiguous, p, "invalid UTF-8 in string")
+				return "", s.fail(Ambiguous, "invalid UTF-8 in string")
 			}
 			s.pos++
 			return string(raw), nil
@@ -265,7 +270,7 @@ func (s *scanner) str(p path) (string, error) {
 			break
 		}
 		if c < 0x20 {
-			return "", s.fail(Malformed, p, "control character in string")
+			return "", s.fail(Malformed, "control character in string")
 		}
 		s.pos++
 	}
@@ -276,12 +281,12 @@ func (s *scanner) str(p path) (string, error) {
 		switch {
 		case c == '"':
 			if !utf8.Valid(buf) {
-				return "", s.fail(Ambiguous, p, "invalid UTF-8 in string")
+				return "", s.fail(Ambiguous, "invalid UTF-8 in string")
 			}
 			s.pos++
 			return string(buf), nil
 		case c < 0x20:
-			return "", s.fail(Malformed, p, "control character in string")
+			return "", s.fail(Malformed, "control character in string")
 		case c != '\\':
 			buf = append(buf, c)
 			s.pos++
@@ -309,27 +314,27 @@ func (s *scanner) str(p path) (string, error) {
 		case 'u':
 			r, ok := s.hex4()
 			if !ok {
-				return "", s.fail(Malformed, p, "invalid \\u escape")
+				return "", s.fail(Malformed, "invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				if r >= 0xDC00 || !s.literal(`\u`) {
-					return "", s.fail(Ambiguous, p, "unpaired surrogate in string")
+					return "", s.fail(Ambiguous, "unpaired surrogate in string")
 				}
 				r2, ok := s.hex4()
 				if !ok {
-					return "", s.fail(Malformed, p, "invalid \\u escape")
+					return "", s.fail(Malformed, "invalid \\u escape")
 				}
 				r = utf16.DecodeRune(r, r2)
 				if r == utf8.RuneError {
-					return "", s.fail(Ambiguous, p, "unpaired surrogate in string")
+					return "", s.fail(Ambiguous, "unpaired surrogate in string")
 				}
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return "", s.fail(Malformed, p, "invalid escape in string")
+			return "", s.fail(Malformed, "invalid escape in string")
 		}
 	}
-	return "", s.fail(Malformed, p, "unterminated string")
+	return "", s.fail(Malformed, "unterminated string")
 }
 
 func (s *scanner) hex4() (rune, bool) {
@@ -356,7 +361,7 @@ func (s *scanner) hex4() (rune, bool) {
 
 // number checks the JSON number grammar and keeps the literal as written, so
 // the validator sees exactly the text that goes upstream.
-func (s *scanner) number(p path) (any, error) {
+func (s *scanner) number() (any, error) {
 	start := s.pos
 	if s.data[s.pos] == '-' {
 		s.pos++
@@ -367,12 +372,12 @@ func (s *scanner) number(p path) (any, error) {
 	case s.pos < len(s.data) && s.data[s.pos] >= '1' && s.data[s.pos] <= '9':
 		s.digits()
 	default:
-		return nil, s.fail(Malformed, p, "invalid number")
+		return nil, s.fail(Malformed, "invalid number")
 	}
 	if s.pos < len(s.data) && s.data[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
-			return nil, s.fail(Malformed, p, "invalid number")
+			return nil, s.fail(Malformed, "invalid number")
 		}
 	}
 	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
@@ -381,15 +386,15 @@ func (s *scanner) number(p path) (any, error) {
 			s.pos++
 		}
 		if s.digits() == 0 {
-			return nil, s.fail(Malformed, p, "invalid number")
+			return nil, s.fail(Malformed, "invalid number")
 		}
 	}
 	lit := s.data[start:s.pos]
 	if len(lit) > s.lim.MaxNumberLen {
-		return nil, s.fail(Excessive, p, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
+		return nil, s.fail(Excessive, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
 	}
 	if _, err := strconv.ParseFloat(string(lit), 64); err != nil {
-		return nil, s.fail(Excessive, p, "number out of range")
+		return nil, s.fail(Excessive, "number out of range")
 	}
 	return json.Number(lit), nil
 }
