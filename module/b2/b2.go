@@ -31,6 +31,9 @@ type Dialect struct {
 	schema *dialect.Schema // the update body's, possibly the user's own
 	list   *dialect.Schema
 	limits jsonscan.Limits
+	// nameKey and workspaceKey are the bucketInfo entries that hold a
+	// Flashback bucket's display name and workspace in translation.
+	nameKey, workspaceKey string
 }
 
 // New compiles the dialect's schemas (the built-in update schema unless o
@@ -44,7 +47,14 @@ func New(o dialect.Options) (*Dialect, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dialect{schema: s, list: list, limits: o.Limits}, nil
+	d := &Dialect{schema: s, list: list, limits: o.Limits, nameKey: o.NameKey, workspaceKey: o.WorkspaceKey}
+	if d.nameKey == "" {
+		d.nameKey = DefaultNameKey
+	}
+	if d.workspaceKey == "" {
+		d.workspaceKey = DefaultWorkspaceKey
+	}
+	return d, nil
 }
 
 // Name implements dialect.Dialect.

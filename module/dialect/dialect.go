@@ -145,27 +145,22 @@ type Options struct {
 	SchemaFile string
 	// Limits bound the JSON documents the dialect decodes.
 	Limits jsonscan.Limits
+	// NameKey and WorkspaceKey are the B2 bucketInfo entries that hold a
+	// Flashback bucket's display name and workspace in translation.
+	NameKey, WorkspaceKey string
 }
 
 // DerivedRevisions is implemented by dialects whose API has no revision.
-// The gateway derives one from the bucket's state as the upstream reports
-// it, compares it itself, and serialises the check with the write.
+// The gateway derives one from the bucket's state as the upstream reports it
+// (ReadBucket leaves out the fields that change on their own), compares it
+// itself, and serialises the check with the write.
 type DerivedRevisions interface {
-	// StateRequest rewrites sub, a copy of the client's request, into the
-	// call that reads the current state of bucketID.
-	StateRequest(sub *http.Request, bucketID string)
-	// State finds bucketID in the answer to StateRequest and derives its
-	// revision from the fields the bucket's owner controls, leaving out those
-	// that change on their own (status, timestamps).
-	State(status int, body []byte, bucketID string) (BucketState, *Error)
+	// ReadRequest rewrites sub into the call that reads one bucket.
+	ReadRequest(sub *http.Request, bucketID, accountID string)
+	// ReadBucket finds bucketID in the answer to ReadRequest.
+	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
 	// MovesTo returns the workspace an update moves the bucket to, if any.
 	MovesTo(u *Update) (string, bool)
-}
-
-// BucketState is what the gateway reads of a bucket before changing it.
-type BucketState struct {
-	Revision  int64
-	Workspace string
 }
 
 // Rewrite turns r into a call of method on path carrying body (none when

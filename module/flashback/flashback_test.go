@@ -221,21 +221,21 @@ func TestCredential(t *testing.T) {
 	}
 }
 
-func TestState(t *testing.T) {
+func TestReadBucket(t *testing.T) {
 	d := newDialect(t)
 	const id = "11111111-2222-3333-4444-555555555555"
 	list := func(name, status string) []byte {
 		return []byte(`{"success":true,"buckets":[{"id":"other","name":"x"},{"id":"` + id + `","name":"` + name +
 			`","bucket":"demo-bucket","storageType":"S3","secret":{},"status":"` + status + `","lastStatusAt":"2026-11-21T10:00:0` + status[:1] + `Z"}]}`)
 	}
-	a, err := d.State(200, list("Backups", "ONLINE"), id)
+	a, err := d.ReadBucket(200, list("Backups", "ONLINE"), id)
 	if err != nil || a.Revision <= 0 || a.Revision >= 1<<53 {
 		t.Fatalf("revision %d %v", a.Revision, err)
 	}
-	if b, _ := d.State(200, list("Backups", "OFFLINE"), id); b.Revision != a.Revision {
+	if b, _ := d.ReadBucket(200, list("Backups", "OFFLINE"), id); b.Revision != a.Revision {
 		t.Error("status and lastStatusAt moved the revision")
 	}
-	if c, _ := d.State(200, list("Renamed", "ONLINE"), id); c.Revision == a.Revision {
+	if c, _ := d.ReadBucket(200, list("Renamed", "ONLINE"), id); c.Revision == a.Revision {
 		t.Error("a new name did not move the revision")
 	}
 	for _, tc := range []struct {
@@ -250,7 +250,7 @@ func TestState(t *testing.T) {
 		{403, `{"success":false,"message":"Forbidden"}`, dialect.Forbidden},
 		{500, `{"success":false}`, dialect.UpstreamFailed},
 	} {
-		if _, err := d.State(tc.status, []byte(tc.body), id); err == nil || err.Kind != tc.kind {
+		if _, err := d.ReadBucket(tc.status, []byte(tc.body), id); err == nil || err.Kind != tc.kind {
 			t.Errorf("%d %s: %v, want kind %v", tc.status, tc.body, err, tc.kind)
 		}
 	}

@@ -16,43 +16,56 @@ import (
 // the revision, or every If-Match would fail by chance.
 var stateFields = []string{"id", "name", "bucket", "storageType", "key", "secret", "endpoint", "region", "workspaceId", "walletAddress", "apiKeyId"}
 
-// StateRequest implements dialect.DerivedRevisions. Flashback has no GET
-// for one bucket; GET /bucket lists every bucket the caller may see.
-func (*Dialect) StateRequest(sub *http.Request, _ string) {
+// ReadRequest implements dialect.DerivedRevisions. Flashback has no GET for
+// one bucket; GET /bucket lists every bucket the caller may see.
+func (*Dialect) ReadRequest(sub *http.Request, _, _ string) {
 	dialect.Rewrite(sub, http.MethodGet, "/bucket", nil)
 	sub.Header.Set("Accept", "application/json")
 }
 
-// State implements dialect.DerivedRevisions.
-func (*Dialect) State(status int, body []byte, bucketID string) (dialect.BucketState, *dialect.Error) {
+// ReadBucket implements dialect.DerivedRevisions.
+func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.Bucket, *dialect.Error) {
+	buckets, err := d.ReadBuckets(status, body)
+	if err != nil {
+		return dialect.Bucket{}, err
+	}
+	for _, b := range buckets {
+		if b.ID == bucketID {
+			return b, nil
+		}
+	}
+	return dialect.Bucket{}, dialect.Errorf(dialect.NotFound, "bucket not found, or not visible to this token")
+}
+
+// ReadBuckets implements dialect.Translator.
+func (*Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect.Error) {
 	switch status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return dialect.BucketState{}, dialect.Errorf(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
+		return nil, dialect.Errorf(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
 	case http.StatusForbidden:
-		return dialect.BucketState{}, dialect.Errorf(dialect.Forbidden, "Flashback refused to show the bucket to this token")
+		return nil, dialect.Errorf(dialect.Forbidden, "Flashback refused to show the bucket to this token")
 	default:
-		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
 	}
 	if !gjson.ValidBytes(body) {
-		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
 	}
 	buckets := gjson.GetBytes(body, "buckets")
 	if !buckets.IsArray() {
-		return dialect.BucketState{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
 	}
-	var found gjson.Result
+	var out []dialect.Bucket
 	buckets.ForEach(func(_, b gjson.Result) bool {
-		if b.Get("id").String() == bucketID {
-			found = b
-			return false
-		}
+		out = append(out, dialect.Bucket{
+			ID: b.Get("id").String(), Name: b.Get("name").String(), Workspace: b.Get("workspaceId").String(),
+			ProviderName: b.Get("bucket").String(), StorageType: b.Get("storageType").String(),
+			Region: b.Get("region").String(), Endpoint: b.Get("endpoint").String(),
+			Revision: revision(b),
+		})
 		return true
 	})
-	if !found.Exists() {
-		return dialect.BucketState{}, dialect.Errorf(dialect.NotFound, "bucket not found, or not visible to this token")
-	}
-	return dialect.BucketState{Revision: revision(found), Workspace: found.Get("workspaceId").String()}, nil
+	return out, nil
 }
 
 // MovesTo implements dialect.DerivedRevisions.

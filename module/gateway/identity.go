@@ -239,7 +239,7 @@ func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
 // authoriseWorkspace checks a gateway key's workspace grants against the
 // bucket as the upstream reports it: changing a bucket needs WRITE (or
 // ADMIN) on its workspace, and moving it needs the same on the target.
-func authoriseWorkspace(c *caller, state dialect.BucketState, target string, moves bool) *dialect.Error {
+func authoriseWorkspace(c *caller, state dialect.Bucket, target string, moves bool) *dialect.Error {
 	if c.key == nil {
 		return nil
 	}

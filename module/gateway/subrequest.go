@@ -97,15 +97,15 @@ func (h *Handler) roundTrip(next caddyhttp.Handler, r *http.Request) (*answer, *
 
 // readState reads the bucket's current state through next, the same
 // upstream the update goes to, with the credential the update carries.
-func (h *Handler) readState(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.BucketState, *dialect.Error) {
+func (h *Handler) readState(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.Bucket, *dialect.Error) {
 	sub := subRequest(r)
 	if cred := r.Header.Get("Authorization"); cred != "" {
 		sub.Header.Set("Authorization", cred)
 	}
-	h.derived.StateRequest(sub, bucketID)
+	h.derived.ReadRequest(sub, bucketID, "")
 	ans, derr := h.roundTrip(next, sub)
 	if derr != nil {
-		return dialect.BucketState{}, derr
+		return dialect.Bucket{}, derr
 	}
-	return h.derived.State(ans.status, ans.body.Bytes(), bucketID)
+	return h.derived.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
 }

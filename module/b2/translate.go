@@ -1,0 +1,300 @@
+package b2
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// Default bucketInfo entries that hold a Flashback bucket's display name and
+// workspace when one API is translated into the other.
+const (
+	DefaultNameKey      = "name"
+	DefaultWorkspaceKey = "workspaceId"
+)
+
+// ReadRequest implements dialect.Translator: B2 has no call that reads one
+// bucket; every client lists with a bucketId instead. Without an id, the
+// call lists every bucket of the account.
+func (*Dialect) ReadRequest(sub *http.Request, bucketID, accountID string) {
+	doc := map[string]any{"accountId": accountID, "bucketTypes": []string{"all"}}
+	if bucketID != "" {
+		doc["bucketId"] = bucketID
+	}
+	body, _ := json.Marshal(doc)
+	dialect.Rewrite(sub, http.MethodPost, "/b2api/v3/"+listCall, body)
+}
+
+// ReadBucket implements dialect.Translator.
+func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.Bucket, *dialect.Error) {
+	buckets, err := d.ReadBuckets(status, body)
+	if err != nil {
+		return dialect.Bucket{}, err
+	}
+	for _, b := range buckets {
+		if b.ID == bucketID {
+			return b, nil
+		}
+	}
+	return dialect.Bucket{}, dialect.Errorf(dialect.NotFound, "B2 has no such bucket, or not for this account")
+}
+
+// ReadBuckets implements dialect.Translator.
+func (d *Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect.Error) {
+	if status != http.StatusOK {
+		return nil, d.UpstreamError(status, body)
+	}
+	list := gjson.GetBytes(body, "buckets")
+	if !gjson.ValidBytes(body) || !list.IsArray() {
+		return nil, dialect.Errorf(dialect.UpstreamFailed, "B2's bucket list cannot be read")
+	}
+	var out []dialect.Bucket
+	for _, b := range list.Array() {
+		out = append(out, d.bucket(b))
+	}
+	return out, nil
+}
+
+// bucket reads a B2 bucket object. Region and Endpoint are the upstream's,
+// which the gateway knows from its sign-in, not the bucket object.
+func (d *Dialect) bucket(b gjson.Result) dialect.Bucket {
+	out := dialect.Bucket{
+		ID: b.Get("bucketId").String(), AccountID: b.Get("accountId").String(),
+		ProviderName: b.Get("bucketName").String(), StorageType: "S3",
+		Public: b.Get("bucketType").String() == "allPublic", Revision: b.Get("revision").Int(),
+		Info: map[string]string{},
+	}
+	b.Get("bucketInfo").ForEach(func(k, v gjson.Result) bool {
+		switch k.String() {
+		case d.nameKey:
+			out.Name = v.String()
+		case d.workspaceKey:
+			out.Workspace = v.String()
+		default:
+			out.Info[k.String()] = v.String()
+		}
+		return true
+	})
+	return out
+}
+
+// ToChange implements dialect.Translator. Settings whose values change
+// nothing (empty lists, null or "none" modes, Object Lock left off), which
+// real clients send routinely, are dropped rather than refused elsewhere.
+func (d *Dialect) ToChange(u *dialect.Update) dialect.Change {
+	c := dialect.Change{BucketID: d.BucketID(u)}
+	if t, ok := u.Doc["bucketType"].(string); ok {
+		c.Public = dialect.Field[bool]{Set: true, Value: t == "allPublic", From: "bucketType"}
+	}
+	if info, ok := u.Doc["bucketInfo"].(map[string]any); ok {
+		for k, v := range info {
+			f := dialect.Field[string]{Set: true, From: "bucketInfo." + k}
+			f.Value, _ = v.(string)
+			switch k {
+			case d.nameKey:
+				c.Name = f
+			case d.workspaceKey:
+				c.Workspace = f
+			default:
+				if c.Info == nil {
+					c.Info = make(map[string]dialect.Field[string])
+				}
+				c.Info[k] = f
+			}
+		}
+	}
+	for _, field := range []string{"corsRules", "lifecycleRules", "defaultServerSideEncryption", "defaultRetention", "fileLockEnabled", "replicationConfiguration"} {
+		if v, ok := u.Doc[field]; ok && !changesNothing(v) {
+			c.Extras = append(c.Extras, dialect.Extra{From: field, Kind: dialect.Setting})
+		}
+	}
+	return c
+}
+
+// changesNothing reports whether a B2 setting's value leaves a bucket as a
+// bucket without that setting: [], false, {"mode": null|"none"}, or an
+// object whose every part is null.
+func changesNothing(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		if mode, ok := x["mode"]; ok {
+			return (mode == nil || mode == "none") && x["period"] == nil
+		}
+		for _, part := range x {
+			if part != nil {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// FromChange implements dialect.Translator. B2 replaces bucketInfo whole, so
+// the entries the change sets are merged into the bucket's current ones, and
+// the write is made conditional on the revision they were read at.
+func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Update, []dialect.Violation) {
+	var vs []dialect.Violation
+	refuse := func(from, msg string) { vs = append(vs, dialect.Violation{Path: from, Message: msg}) }
+	if c.ProviderName.Set && c.ProviderName.Value != current.ProviderName {
+		refuse(c.ProviderName.From, "B2 cannot rename a bucket; it must stay the B2 bucket's name")
+	}
+	if c.StorageType.Set && c.StorageType.Value != "S3" {
+		refuse(c.StorageType.From, "B2 is reached as S3; GCS and BLOB are other providers")
+	}
+	if c.Region.Set && !strings.EqualFold(c.Region.Value, current.Region) {
+		refuse(c.Region.From, "must be the B2 upstream's region")
+	}
+	if c.Endpoint.Set && !sameURL(c.Endpoint.Value, current.Endpoint) {
+		refuse(c.Endpoint.From, "must be the B2 upstream's S3 endpoint")
+	}
+	for _, x := range c.Extras {
+		msg := "not translated"
+		if x.Kind == dialect.Credential {
+			msg = "B2 keeps bucketInfo unencrypted, so credentials are never stored there"
+		}
+		refuse(x.From, msg)
+	}
+	if len(vs) > 0 {
+		return nil, vs
+	}
+
+	info := maps.Clone(current.Info)
+	if info == nil {
+		info = map[string]string{}
+	}
+	setInfo := func(key, value string) {
+		if value != "" {
+			info[key] = value
+		}
+	}
+	setInfo(d.nameKey, current.Name)
+	setInfo(d.workspaceKey, current.Workspace)
+	before := maps.Clone(info)
+	if c.Name.Set {
+		info[d.nameKey] = c.Name.Value
+	}
+	if c.Workspace.Set {
+		info[d.workspaceKey] = c.Workspace.Value
+	}
+	for k, f := range c.Info {
+		info[k] = f.Value
+	}
+
+	doc := map[string]any{"accountId": current.AccountID, "bucketId": current.ID}
+	if !maps.Equal(info, before) {
+		asAny := make(map[string]any, len(info))
+		for k, v := range info {
+			asAny[k] = v
+		}
+		doc["bucketInfo"] = asAny
+	}
+	if c.Public.Set && c.Public.Value != current.Public {
+		doc["bucketType"] = map[bool]string{true: "allPublic", false: "allPrivate"}[c.Public.Value]
+	}
+	if len(doc) == 2 {
+		return nil, nil
+	}
+	doc["ifRevisionIs"] = json.Number(strconv.FormatInt(current.Revision, 10))
+	return dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc, nil), nil
+}
+
+func sameURL(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
+}
+
+// UpdatedBucket implements dialect.Translator: B2 answers an update with the
+// bucket object.
+func (d *Dialect) UpdatedBucket(body []byte) (dialect.Bucket, bool) {
+	if !gjson.ValidBytes(body) || !gjson.GetBytes(body, "bucketId").Exists() {
+		return dialect.Bucket{}, false
+	}
+	return d.bucket(gjson.ParseBytes(body)), true
+}
+
+// UpstreamError implements dialect.Translator with the statuses a client of
+// the other API acts on: a missing bucket is not found, a capability refusal
+// is forbidden, a token B2 refuses is the gateway's own and so its failure.
+func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
+	code := gjson.GetBytes(body, "code").String()
+	msg := gjson.GetBytes(body, "message").String()
+	if msg == "" {
+		msg = code
+	}
+	if msg == "" {
+		msg = "HTTP " + strconv.Itoa(status)
+	}
+	kind := dialect.UpstreamFailed
+	switch {
+	case code == "bad_bucket_id":
+		kind = dialect.NotFound
+	case code == "unauthorized" || status == http.StatusForbidden:
+		kind = dialect.Forbidden
+	case status == http.StatusConflict:
+		kind = dialect.Conflict
+	case status == http.StatusBadRequest:
+		kind = dialect.BadRequest
+	}
+	return dialect.Errorf(kind, "B2 refused the update: "+msg)
+}
+
+// WriteUpdated implements dialect.Translator with a complete bucket object:
+// B2 clients dereference every part of it.
+func (d *Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
+	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
+	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", d.bucketObject(b))
+}
+
+// WriteBuckets answers a bucket list with buckets translated from another API.
+func (d *Dialect) WriteBuckets(w http.ResponseWriter, buckets []dialect.Bucket) {
+	list := make([]any, 0, len(buckets))
+	for _, b := range buckets {
+		list = append(list, d.bucketObject(b))
+	}
+	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
+	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", map[string]any{"buckets": list})
+}
+
+// bucketObject is b as B2 reports a bucket. A bucket from another API has
+// none of B2's storage settings, and says so in B2's words.
+func (d *Dialect) bucketObject(b dialect.Bucket) map[string]any {
+	info := make(map[string]any, len(b.Info)+2)
+	for k, v := range b.Info {
+		info[k] = v
+	}
+	if b.Name != "" {
+		info[d.nameKey] = b.Name
+	}
+	if b.Workspace != "" {
+		info[d.workspaceKey] = b.Workspace
+	}
+	bucketType := "allPrivate"
+	if b.Public {
+		bucketType = "allPublic"
+	}
+	return map[string]any{
+		"accountId": b.AccountID, "bucketId": b.ID, "bucketName": b.ProviderName, "bucketType": bucketType,
+		"bucketInfo": info, "corsRules": []any{}, "lifecycleRules": []any{}, "options": []string{"s3"},
+		"revision": b.Revision,
+		"defaultServerSideEncryption": map[string]any{"isClientAuthorizedToRead": true,
+			"value": map[string]any{"algorithm": nil, "mode": nil}},
+		"fileLockConfiguration": map[string]any{"isClientAuthorizedToRead": true,
+			"value": map[string]any{"defaultRetention": map[string]any{"mode": nil, "period": nil}, "isFileLockEnabled": false}},
+		"replicationConfiguration": map[string]any{"isClientAuthorizedToRead": true, "value": nil},
+	}
+}
+
+// Interface guard
+var _ dialect.Translator = (*Dialect)(nil)

@@ -1,0 +1,98 @@
+package dialect
+
+import "net/http"
+
+// Bucket is a bucket's state in neither API's terms: what one API reports of
+// it, in a form the other can be answered from.
+type Bucket struct {
+	ID        string
+	AccountID string
+	// Name is the display name (Flashback's name; an entry of B2's bucketInfo).
+	Name string
+	// Workspace is the Flashback workspace (an entry of B2's bucketInfo).
+	Workspace string
+	// ProviderName is the bucket's name at the storage provider (Flashback's
+	// bucket; B2's bucketName).
+	ProviderName string
+	StorageType  string
+	Region       string
+	Endpoint     string
+	Public       bool
+	// Info holds B2 bucketInfo entries other than Name and Workspace.
+	Info map[string]string
+	// Revision changes whenever the bucket changes: B2's own, or derived.
+	Revision int64
+}
+
+// Field is one setting of a neutral change: whether the update sets it, to
+// what, and the client's own path for it, so refusals name what the client
+// sent.
+type Field[T any] struct {
+	Set   bool
+	Value T
+	From  string
+}
+
+// Extra is a value of the client's update that has no neutral meaning; the
+// target API decides whether it can take it.
+type Extra struct {
+	From string
+	Kind ExtraKind
+}
+
+// ExtraKind says what an Extra is.
+type ExtraKind int
+
+const (
+	// Credential: provider credentials (Flashback key, secret, apiKeyUuid,
+	// walletAddress).
+	Credential ExtraKind = iota + 1
+	// Setting: a storage setting one API has and the other lacks (B2 CORS,
+	// lifecycle, encryption, retention, Object Lock, replication), with an
+	// effect: values that change nothing are dropped before they get here.
+	Setting
+)
+
+// Change is a bucket update in neither API's terms.
+type Change struct {
+	BucketID     string
+	Name         Field[string]
+	Workspace    Field[string]
+	ProviderName Field[string]
+	StorageType  Field[string]
+	Region       Field[string]
+	Endpoint     Field[string]
+	Public       Field[bool]
+	// Info holds B2 bucketInfo entries other than Name and Workspace, by key.
+	Info   map[string]Field[string]
+	Extras []Extra
+}
+
+// Translator is implemented by dialects that take part in translation:
+// reading a bucket, reading an update as a neutral change, writing a change
+// as an update to the bucket as it stands, and speaking for the other side
+// to their own clients.
+type Translator interface {
+	// ReadRequest rewrites sub into the call that reads one bucket.
+	ReadRequest(sub *http.Request, bucketID, accountID string)
+	// ReadBucket finds bucketID in the answer to ReadRequest.
+	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
+	// ReadBuckets reads every bucket of a list answer (the one ReadRequest
+	// asks for, without a bucket id).
+	ReadBuckets(status int, body []byte) ([]Bucket, *Error)
+
+	// ToChange reads a validated update of this API as a neutral change.
+	ToChange(u *Update) Change
+	// FromChange writes c as an update of this API to current, refusing
+	// what this API cannot take; a nil update means nothing to write.
+	FromChange(c Change, current Bucket) (*Update, []Violation)
+	// UpdatedBucket reads the bucket's new state from a successful update
+	// answer, where the API reports it.
+	UpdatedBucket(body []byte) (Bucket, bool)
+	// UpstreamError reads this API's refusal as a neutral one whose message
+	// says that this API refused.
+	UpstreamError(status int, body []byte) *Error
+
+	// WriteUpdated answers a client's successful update with b's new state.
+	WriteUpdated(w http.ResponseWriter, b Bucket)
+}

@@ -1,0 +1,102 @@
+package flashback
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// credentials are the fields that hand a provider's credentials to
+// Flashback; they have no meaning anywhere else.
+var credentials = []string{"key", "secret", "apiKeyUuid", "walletAddress"}
+
+// ToChange implements dialect.Translator.
+func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
+	c := dialect.Change{BucketID: u.Call.BucketID}
+	set := func(f *dialect.Field[string], name string) {
+		if v, ok := u.Doc[name].(string); ok {
+			*f = dialect.Field[string]{Set: true, Value: v, From: name}
+		}
+	}
+	set(&c.Name, "name")
+	set(&c.Workspace, "workspaceId")
+	set(&c.ProviderName, "bucket")
+	set(&c.StorageType, "storageType")
+	set(&c.Region, "region")
+	set(&c.Endpoint, "endpoint")
+	for _, f := range credentials {
+		if _, ok := u.Doc[f]; ok {
+			c.Extras = append(c.Extras, dialect.Extra{From: f, Kind: dialect.Credential})
+		}
+	}
+	return c
+}
+
+// FromChange implements dialect.Translator: a Flashback bucket has a name,
+// a workspace and its provider's coordinates, and nothing else.
+func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Update, []dialect.Violation) {
+	doc := make(map[string]any)
+	var vs []dialect.Violation
+	put := func(f dialect.Field[string], name string) {
+		if f.Set {
+			doc[name] = f.Value
+		}
+	}
+	put(c.Name, "name")
+	put(c.Workspace, "workspaceId")
+	put(c.ProviderName, "bucket")
+	put(c.StorageType, "storageType")
+	put(c.Region, "region")
+	put(c.Endpoint, "endpoint")
+	if c.Public.Set && c.Public.Value {
+		vs = append(vs, dialect.Violation{Path: c.Public.From, Message: "a Flashback bucket is private; it cannot be made public"})
+	}
+	for _, f := range c.Info {
+		vs = append(vs, dialect.Violation{Path: f.From, Message: "Flashback keeps a bucket's name and workspace only; this entry has nowhere to go"})
+	}
+	for _, x := range c.Extras {
+		msg := "Flashback has no such setting"
+		if x.Kind == dialect.Credential {
+			msg = "credentials are not translated"
+		}
+		vs = append(vs, dialect.Violation{Path: x.From, Message: msg})
+	}
+	if len(vs) > 0 || len(doc) == 0 {
+		return nil, vs
+	}
+	return dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, BucketID: current.ID}, doc, nil), nil
+}
+
+// UpdatedBucket implements dialect.Translator: Flashback answers an update
+// with the bucket's id only.
+func (*Dialect) UpdatedBucket([]byte) (dialect.Bucket, bool) { return dialect.Bucket{}, false }
+
+// UpstreamError implements dialect.Translator. A refusal of the gateway's
+// own token is the gateway's fault, not the client's, so it is a 502.
+func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
+	msg := gjson.GetBytes(body, "message").String()
+	if !gjson.ValidBytes(body) || msg == "" {
+		msg = "HTTP " + strconv.Itoa(status)
+	}
+	kind := dialect.UpstreamFailed
+	switch status {
+	case http.StatusBadRequest:
+		kind = dialect.BadRequest
+	case http.StatusForbidden:
+		kind = dialect.Forbidden
+	case http.StatusNotFound:
+		kind = dialect.NotFound
+	}
+	return dialect.Errorf(kind, "Flashback refused the update: "+msg)
+}
+
+// WriteUpdated implements dialect.Translator.
+func (*Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
+	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{"success": true, "bucketId": b.ID})
+}
+
+// Interface guard
+var _ dialect.Translator = (*Dialect)(nil)
