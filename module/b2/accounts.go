@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -237,14 +238,30 @@ func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(
 	return encodeJSON(doc)
 }
 
-// BucketNames implements dialect.Accounts.
-func (*Dialect) BucketNames(body []byte) map[string]string {
-	names := make(map[string]string)
-	gjson.GetBytes(body, "buckets").ForEach(func(_, b gjson.Result) bool {
-		names[b.Get("bucketId").String()] = b.Get("bucketName").String()
+// ListMatches implements dialect.Accounts with b2_list_buckets' filters:
+// bucketId, bucketName (without case, as B2 names are) and bucketTypes,
+// which by default leaves out no type a translated bucket has.
+func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
+	if id, ok := u.Doc["bucketId"].(string); ok && id != b.ID {
+		return false
+	}
+	if name, ok := u.Doc["bucketName"].(string); ok && !strings.EqualFold(name, b.ProviderName) {
+		return false
+	}
+	types, ok := u.Doc["bucketTypes"].([]any)
+	if !ok {
 		return true
-	})
-	return names
+	}
+	want := "allPrivate"
+	if b.Public {
+		want = "allPublic"
+	}
+	for _, t := range types {
+		if t == "all" || t == want {
+			return true
+		}
+	}
+	return false
 }
 
 // FilterBucket implements dialect.Accounts.

@@ -160,7 +160,8 @@ func TestFilterList(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got %s\nwant %s", out, want)
 	}
-	if names := d.BucketNames([]byte(list)); !reflect.DeepEqual(names, map[string]string{"b1": "one", "b2": "two"}) {
-		t.Errorf("names %v", names)
+	buckets, derr := d.ReadBuckets(200, []byte(list))
+	if derr != nil || len(buckets) != 2 || buckets[0].ProviderName != "one" || buckets[1].ID != "b2" || buckets[0].Revision != 3 {
+		t.Errorf("read %+v %v", buckets, derr)
 	}
 }

@@ -154,11 +154,11 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 	if c.StorageType.Set && c.StorageType.Value != "S3" {
 		refuse(c.StorageType.From, "B2 is reached as S3; GCS and BLOB are other providers")
 	}
-	if c.Region.Set && !strings.EqualFold(c.Region.Value, current.Region) {
-		refuse(c.Region.From, "must be the B2 upstream's region")
+	if c.Region.Set && !strings.EqualFold(c.Region.Value, regionOf(current.Endpoint)) {
+		refuse(c.Region.From, upstreamIs("region", regionOf(current.Endpoint)))
 	}
 	if c.Endpoint.Set && !sameURL(c.Endpoint.Value, current.Endpoint) {
-		refuse(c.Endpoint.From, "must be the B2 upstream's S3 endpoint")
+		refuse(c.Endpoint.From, upstreamIs("S3 endpoint", current.Endpoint))
 	}
 	for _, x := range c.Extras {
 		msg := "not translated"
@@ -211,6 +211,26 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 	return dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc, nil), nil
 }
 
+// regionOf reads the region from a B2 S3 endpoint such as
+// https://s3.us-west-004.backblazeb2.com.
+func regionOf(endpoint string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(endpoint, "https://"), "http://")
+	region, ok := strings.CutPrefix(strings.TrimSuffix(host, ".backblazeb2.com"), "s3.")
+	if !ok || region == host || strings.ContainsAny(region, ".:/") {
+		return ""
+	}
+	return region
+}
+
+// upstreamIs words a refusal of a value that must be the upstream's own; the
+// upstream's value is no secret, and saying it saves a guess.
+func upstreamIs(what, value string) string {
+	if value == "" {
+		return "must be the B2 upstream's " + what + ", which it does not report"
+	}
+	return "must be the B2 upstream's " + what + ", " + value
+}
+
 func sameURL(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
 }
@@ -257,7 +277,7 @@ func (d *Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
 	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", d.bucketObject(b))
 }
 
-// WriteBuckets answers a bucket list with buckets translated from another API.
+// WriteBuckets implements dialect.Accounts.
 func (d *Dialect) WriteBuckets(w http.ResponseWriter, buckets []dialect.Bucket) {
 	list := make([]any, 0, len(buckets))
 	for _, b := range buckets {

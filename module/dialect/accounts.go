@@ -56,6 +56,9 @@ type Accounts interface {
 	FilterList(body []byte, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, error)
 	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
 	FilterBucket(body []byte, canRead func(capability string) bool) ([]byte, error)
-	// BucketNames maps bucket ids to names in a list answer.
-	BucketNames(body []byte) map[string]string
+	// ListMatches reports whether a list call's filters (bucket id, name,
+	// types) select b.
+	ListMatches(u *Update, b Bucket) bool
+	// WriteBuckets answers a list call with buckets read from another API.
+	WriteBuckets(w http.ResponseWriter, buckets []Bucket)
 }

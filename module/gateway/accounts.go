@@ -32,11 +32,16 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	case err != nil:
 		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "applicationKeyId or applicationKey is wrong"))
 	}
-	g, derr := h.upstreamGrant(r, next)
-	if derr != nil {
-		return h.refuse(w, d, derr)
+	// The account B2 clients see: the upstream's, or, with an upstream
+	// without accounts, one the gateway names.
+	g := dialect.Grant{AccountID: translatedAccount}
+	if h.b2 != nil {
+		var derr *dialect.Error
+		if g, derr = h.upstreamGrant(r, next); derr != nil {
+			return h.refuse(w, d, derr)
+		}
 	}
-	buckets, derr := h.bucketRefs(r, next, g, p.Buckets)
+	buckets, derr := h.bucketRefs(r, next, p.Buckets)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
@@ -54,30 +59,37 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return nil
 }
 
-// bucketRefs names a key's buckets for its sign-in answer: clients treat a
-// listed bucket without a name as deleted.
-func (h *Handler) bucketRefs(r *http.Request, next caddyhttp.Handler, g dialect.Grant, ids []string) ([]dialect.BucketRef, *dialect.Error) {
-	if ids == nil {
-		return nil, nil
-	}
+// translatedAccount is the account id B2 clients see when the upstream API
+// has no accounts (Flashback).
+const translatedAccount = "flashback"
+
+// readBuckets lists the upstream's buckets with the gateway's credentials.
+func (h *Handler) readBuckets(r *http.Request, next caddyhttp.Handler) ([]dialect.Bucket, *dialect.Error) {
 	sub := subRequest(r)
-	u := dialect.NewUpdate(dialect.Call{Op: dialect.OpList, Version: "v3"}, map[string]any{"bucketTypes": []any{"all"}}, nil)
-	h.accounts.SetAccount(u, g.AccountID)
-	body, err := u.Body()
-	if err != nil {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "bucket list request cannot be encoded")
-	}
-	h.accounts.ListRequest(sub, u, body)
-	h.client.SetCredential(sub, g.Token)
-	routeTo(sub, g.APIURL)
-	ans, derr := h.roundTrip(next, sub)
+	ans, derr := h.callUpstream(sub, next, func(g dialect.Grant) *dialect.Error {
+		h.upstreamTr.ReadRequest(sub, "", g.AccountID)
+		return nil
+	})
 	if derr != nil {
 		return nil, derr
 	}
-	if ans.status != http.StatusOK {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream did not list buckets for the sign-in answer")
+	return h.upstreamTr.ReadBuckets(ans.status, ans.body.Bytes())
+}
+
+// bucketRefs names a key's buckets for its sign-in answer: clients treat a
+// listed bucket without a name as deleted.
+func (h *Handler) bucketRefs(r *http.Request, next caddyhttp.Handler, ids []string) ([]dialect.BucketRef, *dialect.Error) {
+	if ids == nil {
+		return nil, nil
 	}
-	names := h.accounts.BucketNames(ans.body.Bytes())
+	buckets, derr := h.readBuckets(r, next)
+	if derr != nil {
+		return nil, derr
+	}
+	names := make(map[string]string, len(buckets))
+	for _, b := range buckets {
+		names[b.ID] = b.ProviderName
+	}
 	refs := make([]dialect.BucketRef, 0, len(ids))
 	for _, id := range ids {
 		refs = append(refs, dialect.BucketRef{ID: id, Name: names[id]})
@@ -141,8 +153,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
-	send := func(g dialect.Grant) *dialect.Error {
-		h.useGrant(r, u, g)
+	ans, derr := h.callUpstream(r, next, func(g dialect.Grant) *dialect.Error {
+		h.accounts.SetAccount(u, g.AccountID)
 		body, err := u.Body()
 		if err != nil {
 			return dialect.Errorf(dialect.BadRequest, "list request cannot be encoded")
@@ -150,8 +162,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		h.accounts.ListRequest(r, u, body)
 		prepareUpstream(r)
 		return nil
-	}
-	ans, derr := h.exchange(r, next, send)
+	})
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
@@ -183,28 +194,4 @@ func (h *Handler) useGrant(r *http.Request, u *dialect.Update, g dialect.Grant) 
 	h.client.SetCredential(r, g.Token)
 	h.accounts.SetAccount(u, g.AccountID)
 	routeTo(r, g.APIURL)
-}
-
-// exchange sends r through next after prepare(grant) has made it ready. In
-// gateway mode, an answer that refuses the gateway's own token makes it sign
-// in again and send once more: a refused token means nothing was applied.
-func (h *Handler) exchange(r *http.Request, next caddyhttp.Handler, prepare func(dialect.Grant) *dialect.Error) (*answer, *dialect.Error) {
-	g, derr := h.upstreamGrant(r, next)
-	if derr != nil {
-		return nil, derr
-	}
-	if derr := prepare(g); derr != nil {
-		return nil, derr
-	}
-	ans, derr := h.roundTrip(next, r)
-	if derr != nil || !h.accounts.TokenRefused(ans.status, ans.body.Bytes()) {
-		return ans, derr
-	}
-	if g, derr = h.renewUpstream(r, next, g.Token); derr != nil {
-		return nil, derr
-	}
-	if derr := prepare(g); derr != nil {
-		return nil, derr
-	}
-	return h.roundTrip(next, r)
 }

@@ -29,6 +29,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //	bucketgate [<matcher>] {
 //	    api               b2|flashback
+//	    upstream_api      b2|flashback
+//	    name_info_key      <bucketInfo key>
+//	    workspace_info_key <bucketInfo key>
 //	    schema            <file>
 //	    max_body_size     <size>
 //	    max_depth         <levels>
@@ -75,6 +78,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch name {
 		case "api":
 			err = oneArg(d, &h.API)
+		case "upstream_api":
+			err = oneArg(d, &h.UpstreamAPI)
+		case "name_info_key":
+			err = oneArg(d, &h.NameInfoKey)
+		case "workspace_info_key":
+			err = oneArg(d, &h.WorkspaceInfoKey)
 		case "schema":
 			err = oneArg(d, &h.Schema)
 		case "max_body_size":

@@ -52,6 +52,18 @@ type Handler struct {
 	// "flashback" (Flashback platform API, PUT /bucket/{bucketId}).
 	API string `json:"api,omitempty"`
 
+	// UpstreamAPI is the API of the upstream, when it is not API: the gateway
+	// then translates each update from the client's API into the upstream's
+	// and the answer back (see the mapping in the README). Needs mode
+	// gateway, since the gateway holds the upstream credentials. Default: API.
+	UpstreamAPI string `json:"upstream_api,omitempty"`
+
+	// NameInfoKey and WorkspaceInfoKey are the B2 bucketInfo entries that
+	// hold a Flashback bucket's display name and workspace in translation.
+	// Defaults: "name" and "workspaceId".
+	NameInfoKey      string `json:"name_info_key,omitempty"`
+	WorkspaceInfoKey string `json:"workspace_info_key,omitempty"`
+
 	// Schema is the path of a JSON Schema (draft-07) file that replaces the
 	// built-in schema of the API's update body. It is read and compiled once,
 	// when the configuration loads; a file that does not compile fails the load.
@@ -121,12 +133,18 @@ type Handler struct {
 	client   dialect.Dialect
 	native   dialect.NativeRevisions
 	derived  dialect.DerivedRevisions
-	accounts dialect.Accounts
-	keyring  *auth.Keyring
-	signer   *auth.Signer
-	tokens   *auth.TokenMemory
-	b2       *upstreamSession
-	logger   *zap.Logger
+	accounts dialect.Accounts // the client's API, if it has accounts
+	// upstream is the upstream's API: client unless translating.
+	upstream    dialect.Dialect
+	translating bool
+	clientTr    dialect.Translator
+	upstreamTr  dialect.Translator
+	upAccounts  dialect.Accounts // the upstream's API, if it has accounts
+	keyring     *auth.Keyring
+	signer      *auth.Signer
+	tokens      *auth.TokenMemory
+	b2          *upstreamSession
+	logger      *zap.Logger
 }
 
 // Upstream holds the upstream's sign-in address and the gateway's own
@@ -176,20 +194,33 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.MaxResponseSize == 0 {
 		h.MaxResponseSize = DefaultMaxResponseSize
 	}
-	newDialect, ok := dialects[h.API]
-	if !ok {
-		return fmt.Errorf("api: %q is not a known API (known: %s)", h.API, knownAPIs())
+	if h.UpstreamAPI == "" {
+		h.UpstreamAPI = h.API
 	}
 	lim := jsonscan.DefaultLimits
 	lim.MaxDepth = h.MaxDepth
-	d, err := newDialect(dialect.Options{SchemaFile: h.Schema, Limits: lim})
+	opts := dialect.Options{Limits: lim, NameKey: h.NameInfoKey, WorkspaceKey: h.WorkspaceInfoKey}
+	d, err := newDialect("api", h.API, opts, h.Schema)
 	if err != nil {
-		return fmt.Errorf("api %s: schema: %v", h.API, err)
+		return err
 	}
-	h.client = d
-	h.native, _ = d.(dialect.NativeRevisions)
-	h.derived, _ = d.(dialect.DerivedRevisions)
-	h.accounts, _ = d.(dialect.Accounts)
+	h.client, h.upstream = d, d
+	if h.UpstreamAPI != h.API {
+		// The user's schema is the client's; the upstream's built-in one
+		// checks every translated update before it is sent.
+		if h.upstream, err = newDialect("upstream_api", h.UpstreamAPI, opts, ""); err != nil {
+			return err
+		}
+		h.translating = true
+	}
+	h.native, _ = h.client.(dialect.NativeRevisions)
+	if !h.translating {
+		h.derived, _ = h.client.(dialect.DerivedRevisions)
+	}
+	h.accounts, _ = h.client.(dialect.Accounts)
+	h.upAccounts, _ = h.upstream.(dialect.Accounts)
+	h.clientTr, _ = h.client.(dialect.Translator)
+	h.upstreamTr, _ = h.upstream.(dialect.Translator)
 	return h.provisionIdentity()
 }
 
@@ -204,6 +235,19 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
 	}
 	return h.validateIdentity()
+}
+
+func newDialect(setting, api string, opts dialect.Options, schema string) (dialect.Dialect, error) {
+	build, ok := dialects[api]
+	if !ok {
+		return nil, fmt.Errorf("%s: %q is not a known API (known: %s)", setting, api, knownAPIs())
+	}
+	opts.SchemaFile = schema
+	d, err := build(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: schema: %v", setting, api, err)
+	}
+	return d, nil
 }
 
 func knownAPIs() string {
@@ -232,6 +276,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handle = func(d *decision) error { return h.signIn(w, r, next, call, d) }
 	case call.Op == dialect.OpAuthorize && routed:
 		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
+	case call.Op == dialect.OpList && gateway && h.translating:
+		handle = func(d *decision) error { return h.listAcross(w, r, next, call, d) }
 	case call.Op == dialect.OpList && gateway:
 		handle = func(d *decision) error { return h.list(w, r, next, call, d) }
 	case gateway && h.accounts != nil:
@@ -283,6 +329,10 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return h.refuse(w, d, derr)
 	}
 
+	if h.translating {
+		return h.updateAcross(w, r, next, u, who, pre, d)
+	}
+
 	if derr := h.useUpstream(r, next, who, u); derr != nil {
 		return h.refuse(w, d, derr)
 	}
@@ -324,7 +374,7 @@ func (h *Handler) useUpstream(r *http.Request, next caddyhttp.Handler, who *call
 		}
 		h.useGrant(r, u, g)
 	case h.Mode == modeGateway:
-		h.client.SetCredential(r, h.Upstream.Token)
+		h.upstream.SetCredential(r, h.Upstream.Token)
 	case who.remembered != nil:
 		routeTo(r, who.remembered.APIURL)
 	}

@@ -49,7 +49,7 @@ func (h *Handler) provisionIdentity() error {
 		up.KeyID = repl.ReplaceKnown(up.KeyID, "")
 		up.ApplicationKey = repl.ReplaceKnown(up.ApplicationKey, "")
 		up.Token = repl.ReplaceKnown(up.Token, "")
-		if up.Realm != "" && h.accounts != nil {
+		if up.Realm != "" && h.upAccounts != nil {
 			h.b2 = &upstreamSession{}
 			if h.Mode == modePassthrough {
 				h.tokens = auth.NewTokenMemory(maxRememberedTokens)
@@ -74,9 +74,15 @@ func (h *Handler) validateIdentity() error {
 			return fmt.Errorf("external_url: %v", err)
 		}
 	}
+	if h.translating && h.Mode != modeGateway {
+		return fmt.Errorf("upstream_api %s differs from api %s: translation needs mode gateway, since the gateway holds the upstream credentials", h.UpstreamAPI, h.API)
+	}
+	if h.translating && (h.clientTr == nil || h.upstreamTr == nil) {
+		return fmt.Errorf("api %s cannot be translated to upstream_api %s", h.API, h.UpstreamAPI)
+	}
 	if up.Realm != "" {
-		if h.accounts == nil {
-			return fmt.Errorf("upstream realm: the %s API has no sign-in call", h.API)
+		if h.upAccounts == nil {
+			return fmt.Errorf("upstream realm: the %s API has no sign-in call", h.UpstreamAPI)
 		}
 		if _, err := absoluteURL(up.Realm); err != nil {
 			return fmt.Errorf("upstream realm: %v", err)
@@ -98,9 +104,9 @@ func (h *Handler) validateIdentity() error {
 			return errors.New("mode gateway needs at least one key (key or keys_file)")
 		case len(h.PublicKeyIDs) > 0:
 			return errors.New("public_key_ids is for passthrough mode; in gateway mode grant allow_public to keys")
-		case h.accounts != nil && (up.Realm == "" || up.KeyID == "" || up.ApplicationKey == ""):
+		case h.upAccounts != nil && (up.Realm == "" || up.KeyID == "" || up.ApplicationKey == ""):
 			return errors.New("mode gateway needs upstream realm, key_id and application_key: the gateway signs in to B2 itself")
-		case h.accounts == nil && up.Token == "":
+		case h.upAccounts == nil && up.Token == "":
 			return errors.New("mode gateway needs upstream token: the gateway calls Flashback with its own token")
 		}
 	default:

@@ -16,9 +16,11 @@ import (
 func (h *Handler) send(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, u *dialect.Update, who *caller, pre precondition, d *decision) error {
 	var ans *answer
 	var derr *dialect.Error
-	if h.Mode == modeGateway && h.b2 != nil {
-		ans, derr = h.exchange(r, next, func(g dialect.Grant) *dialect.Error {
-			h.useGrant(r, u, g)
+	if h.Mode == modeGateway {
+		ans, derr = h.callUpstream(r, next, func(g dialect.Grant) *dialect.Error {
+			if h.accounts != nil {
+				h.accounts.SetAccount(u, g.AccountID)
+			}
 			return h.outbound(r, u)
 		})
 	} else {

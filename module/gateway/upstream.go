@@ -56,7 +56,7 @@ func (h *Handler) renewUpstream(r *http.Request, next caddyhttp.Handler, refused
 // every other upstream call, routed to the realm. h.b2.mu must be held.
 func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why string) (dialect.Grant, *dialect.Error) {
 	sub := subRequest(r)
-	h.accounts.SignInRequest(sub, h.Upstream.KeyID, h.Upstream.ApplicationKey)
+	h.upAccounts.SignInRequest(sub, h.Upstream.KeyID, h.Upstream.ApplicationKey)
 	routeTo(sub, h.Upstream.Realm)
 	ans, derr := h.roundTrip(next, sub)
 	if derr != nil {
@@ -66,13 +66,47 @@ func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why st
 		h.logger.Error("the upstream refused the gateway's own key")
 		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the gateway could not sign in upstream (HTTP "+strconv.Itoa(ans.status)+")")
 	}
-	g, err := h.accounts.ReadGrant(ans.body.Bytes())
+	g, err := h.upAccounts.ReadGrant(ans.body.Bytes())
 	if err != nil {
 		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read")
 	}
 	h.b2.grant, h.b2.signedIn = g, time.Now()
 	h.logger.Info("signed in upstream", zap.String("reason", why), zap.String("account_id", g.AccountID))
 	return g, nil
+}
+
+// callUpstream sends req, made ready by prepare, with the gateway's own
+// upstream credentials (gateway mode). When the upstream refuses the
+// gateway's token, the gateway signs in again and sends once more: a refused
+// token means nothing was applied.
+func (h *Handler) callUpstream(req *http.Request, next caddyhttp.Handler, prepare func(dialect.Grant) *dialect.Error) (*answer, *dialect.Error) {
+	var g dialect.Grant
+	if h.b2 != nil {
+		var derr *dialect.Error
+		if g, derr = h.upstreamGrant(req, next); derr != nil {
+			return nil, derr
+		}
+	}
+	send := func(g dialect.Grant) (*answer, *dialect.Error) {
+		if h.b2 != nil {
+			h.upstream.SetCredential(req, g.Token)
+			routeTo(req, g.APIURL)
+		} else {
+			h.upstream.SetCredential(req, h.Upstream.Token)
+		}
+		if derr := prepare(g); derr != nil {
+			return nil, derr
+		}
+		return h.roundTrip(next, req)
+	}
+	ans, derr := send(g)
+	if derr != nil || h.b2 == nil || !h.upAccounts.TokenRefused(ans.status, ans.body.Bytes()) {
+		return ans, derr
+	}
+	if g, derr = h.renewUpstream(req, next, g.Token); derr != nil {
+		return nil, derr
+	}
+	return send(g)
 }
 
 // subRequest copies r for a call the gateway makes on its own account: same

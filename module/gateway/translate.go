@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// maxMergeAttempts bounds how often a translated update reads, merges and
+// writes again after another writer changed the bucket in between.
+const maxMergeAttempts = 3
+
+// updateAcross is the translate step and what follows it, when the client's
+// API is not the upstream's: the update becomes a neutral change, is written
+// as the upstream's update against the bucket as it stands, and the answer
+// comes back in the client's terms. The whole exchange holds the bucket's
+// lock, so updates through this gateway never interleave.
+func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, u *dialect.Update, who *caller, pre precondition, d *decision) error {
+	change := h.clientTr.ToChange(u)
+	defer lockBucket(d.bucketID)()
+	for attempt := 1; ; attempt++ {
+		current, derr := h.readAcross(r, next, d.bucketID)
+		if derr != nil {
+			return h.refuse(w, d, derr)
+		}
+		if derr := authoriseWorkspace(who, current, change.Workspace.Value, change.Workspace.Set); derr != nil {
+			return h.refuse(w, d, derr)
+		}
+		if pre.set && current.Revision != pre.rev {
+			return h.refuse(w, d, stale(pre))
+		}
+		out, vs := h.upstreamTr.FromChange(change, current)
+		if len(vs) > 0 {
+			return h.refuse(w, d, dialect.Invalid(vs))
+		}
+		if out == nil {
+			// Nothing the upstream keeps would change (say, bucketType
+			// allPrivate on a bucket that is private): answer as it stands.
+			d.outcome = "unchanged"
+			return h.answerAcross(w, current)
+		}
+		if derr := h.upstream.Validate(out); derr != nil {
+			derr.Message = "the translated update is not valid upstream: " + derr.Message
+			return h.refuse(w, d, derr)
+		}
+		ans, derr := h.callUpstream(r, next, func(dialect.Grant) *dialect.Error {
+			body, err := out.Body()
+			if err != nil {
+				return dialect.Errorf(dialect.BadRequest, "translated update cannot be encoded")
+			}
+			h.upstream.Outbound(r, out, body)
+			prepareUpstream(r)
+			return nil
+		})
+		if derr != nil {
+			d.upstreamFailed()
+			h.client.WriteError(w, derr)
+			return nil
+		}
+		d.forwarded(ans.status)
+		switch refusal := h.upstreamTr.UpstreamError(ans.status, ans.body.Bytes()); {
+		case ans.status >= 200 && ans.status < 300:
+			updated, ok := h.upstreamTr.UpdatedBucket(ans.body.Bytes())
+			if !ok {
+				if updated, derr = h.readAcross(r, next, d.bucketID); derr != nil {
+					// Applied upstream; only the new revision is unknown.
+					h.logger.Warn("could not read the bucket back after a translated update", zap.String("bucket_id", d.bucketID), zap.String("reason", derr.Message))
+					h.clientTr.WriteUpdated(w, current)
+					return nil
+				}
+			}
+			return h.answerAcross(w, updated)
+		case refusal.Kind == dialect.Conflict && pre.set:
+			return h.refuse(w, d, stale(pre))
+		case refusal.Kind == dialect.Conflict && attempt < maxMergeAttempts:
+			// Another writer changed the bucket after it was read; nothing was
+			// written, so read it again and merge onto its new state.
+			continue
+		default:
+			return h.refuse(w, d, refusal)
+		}
+	}
+}
+
+// readAcross reads one bucket from the upstream with the gateway's own
+// credentials, in neutral terms.
+func (h *Handler) readAcross(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.Bucket, *dialect.Error) {
+	sub := subRequest(r)
+	var account, endpoint string
+	ans, derr := h.callUpstream(sub, next, func(g dialect.Grant) *dialect.Error {
+		account, endpoint = g.AccountID, g.S3APIURL
+		h.upstreamTr.ReadRequest(sub, bucketID, g.AccountID)
+		return nil
+	})
+	if derr != nil {
+		return dialect.Bucket{}, derr
+	}
+	b, derr := h.upstreamTr.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
+	if b.AccountID == "" {
+		b.AccountID = account
+	}
+	if b.AccountID == "" {
+		b.AccountID = translatedAccount
+	}
+	if endpoint != "" {
+		b.Endpoint = endpoint
+	}
+	return b, derr
+}
+
+// answerAcross answers the client's update with the bucket's state, and its
+// revision as the ETag.
+func (h *Handler) answerAcross(w http.ResponseWriter, b dialect.Bucket) error {
+	w.Header().Set("ETag", etag(b.Revision))
+	h.clientTr.WriteUpdated(w, b)
+	return nil
+}
+
+// stale refuses an update whose precondition names another revision, in
+// the form the client asked with: 412 for If-Match, the API's own conflict
+// for its own revision field (B2's ifRevisionIs).
+func stale(pre precondition) *dialect.Error {
+	if pre.ifMatch {
+		return errStale
+	}
+	return dialect.Errorf(dialect.Conflict, "ifRevisionIs does not match the bucket's current revision")
+}
+
+// listAcross answers a list call with the upstream's buckets in the
+// client's terms, less those the key may not use or see.
+func (h *Handler) listAcross(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = who.id()
+	if !who.has("listBuckets") {
+		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability"))
+	}
+	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
+	u, derr := h.accounts.DecodeList(r, call, read)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	buckets, derr := h.readBuckets(r, next)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	var visible []dialect.Bucket
+	for _, b := range buckets {
+		if b.AccountID == "" {
+			b.AccountID = translatedAccount
+		}
+		if who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead && h.accounts.ListMatches(u, b) {
+			visible = append(visible, b)
+		}
+	}
+	d.outcome = "answered"
+	h.accounts.WriteBuckets(w, visible)
+	return nil
+}
