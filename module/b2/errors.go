@@ -42,7 +42,7 @@ func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
 		c = codes[dialect.UpstreamFailed]
 	}
 	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
-	dialect.WriteJSON(w, c.status, "application/json;charset=utf-8", Error{Status: c.status, Code: c.code, Message: e.Message})
+	dialect.WriteRefusal(w, c.status, "application/json;charset=utf-8", Error{Status: c.status, Code: c.code, Message: e.Message})
 }
 
 // CheckAnswer implements dialect.Dialect. B2 answers pass unchanged, whatever

@@ -123,10 +123,17 @@ func byPath(vs []Violation) []Violation {
 	return out
 }
 
-// WriteJSON writes v as the whole answer with status. It sets every header
-// the answer depends on, since w may already hold an upstream answer's
-// headers, and drops those that must not go with a refusal: a retry hint
+// WriteRefusal writes a refusal: v as JSON, without the headers that must
+// not go with one, which w may hold from an upstream answer: a retry hint
 // (blazer retries anything that carries one) and an ETag.
+func WriteRefusal(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Del("Retry-After")
+	w.Header().Del("Etag")
+	WriteJSON(w, status, contentType, v)
+}
+
+// WriteJSON writes v as the whole answer with status, setting the headers
+// that describe the body.
 func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -137,8 +144,6 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Del("Retry-After")
-	h.Del("Etag")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

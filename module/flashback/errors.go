@@ -17,7 +17,7 @@ type Error struct {
 
 // WriteError implements dialect.Dialect.
 func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
-	dialect.WriteJSON(w, e.Kind.Status(), "application/json; charset=utf-8", Error{Message: e.Message})
+	dialect.WriteRefusal(w, e.Kind.Status(), "application/json; charset=utf-8", Error{Message: e.Message})
 }
 
 // CheckAnswer implements dialect.Dialect: a Flashback answer is a JSON

@@ -95,7 +95,10 @@ func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
 
 // WriteUpdated implements dialect.Translator.
 func (*Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
-	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{"success": true, "bucketId": b.ID})
+	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", struct {
+		Success  bool   `json:"success"`
+		BucketID string `json:"bucketId"`
+	}{true, b.ID})
 }
 
 // Interface guard

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"math/rand/v2"
 	"net/http"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -11,8 +13,9 @@ import (
 )
 
 // maxMergeAttempts bounds how often a translated update reads, merges and
-// writes again after another writer changed the bucket in between.
-const maxMergeAttempts = 3
+// writes again after another writer changed the bucket in between; past it
+// the client gets the upstream's conflict.
+const maxMergeAttempts = 5
 
 // updateAcross is the translate step and what follows it, when the client's
 // API is not the upstream's: the update becomes a neutral change, is written
@@ -79,10 +82,28 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 		case refusal.Kind == dialect.Conflict && attempt < maxMergeAttempts:
 			// Another writer changed the bucket after it was read; nothing was
 			// written, so read it again and merge onto its new state.
+			h.logger.Info("bucket changed upstream during a translated update; merging again",
+				zap.String("bucket_id", d.bucketID), zap.Int("attempt", attempt))
+			if derr := backoff(r, attempt); derr != nil {
+				return h.refuse(w, d, derr)
+			}
 			continue
 		default:
 			return h.refuse(w, d, refusal)
 		}
+	}
+}
+
+// backoff waits a little before the next merge attempt, more each time and
+// by a random part, so the gateway and another writer that both read and
+// write in a loop fall out of step instead of colliding again.
+func backoff(r *http.Request, attempt int) *dialect.Error {
+	wait := time.Duration(1<<attempt)*time.Millisecond + rand.N(2*time.Millisecond)
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-r.Context().Done():
+		return dialect.Errorf(dialect.UpstreamFailed, "the client went away")
 	}
 }
 
