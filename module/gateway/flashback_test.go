@@ -24,6 +24,8 @@ type fakeFlashback struct {
 	puts   int
 	reads  int
 	answer string // when set, PUT answers this instead
+	// judge, when set, sees every update body that reaches the upstream.
+	judge func(body []byte)
 }
 
 func newFakeFlashback() *fakeFlashback {
@@ -48,8 +50,12 @@ func (f *fakeFlashback) ServeHTTP(w http.ResponseWriter, r *http.Request) error 
 		f.mu.Unlock()
 		_, _ = w.Write(b)
 	case r.Method == http.MethodPut && r.URL.Path == "/bucket/"+fbID:
+		raw, _ := io.ReadAll(r.Body)
+		if f.judge != nil {
+			f.judge(raw)
+		}
 		var patch map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&patch)
+		_ = json.Unmarshal(raw, &patch)
 		time.Sleep(20 * time.Millisecond)
 		f.mu.Lock()
 		f.puts++

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,10 +9,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/module/dialect"
 )
 
 // fakeB2 is a B2 upstream for translation tests: sign-in, list by bucket id,
@@ -23,14 +28,20 @@ type fakeB2 struct {
 	revision  int64
 	updates   int
 	interfere func(f *fakeB2)
+	// judge, when set, sees every update body that reaches the upstream.
+	judge func(body []byte)
 }
 
 func (f *fakeB2) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	raw, _ := io.ReadAll(r.Body)
 	var doc map[string]any
-	_ = json.NewDecoder(r.Body).Decode(&doc)
+	_ = json.Unmarshal(raw, &doc)
+	if f.judge != nil && strings.HasSuffix(r.URL.Path, "b2_update_bucket") {
+		f.judge(raw)
+	}
 	bucket := func() map[string]any {
 		return map[string]any{"accountId": "acct", "bucketId": "b1", "bucketName": "demo-bucket", "bucketType": "allPrivate",
 			"bucketInfo": f.info, "revision": f.revision}
@@ -50,7 +61,9 @@ func (f *fakeB2) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 			_, _ = io.WriteString(w, `{"status":409,"code":"conflict","message":"simultaneous updates to bucket"}`)
 			return nil
 		}
-		f.info = doc["bucketInfo"].(map[string]any)
+		if info, ok := doc["bucketInfo"].(map[string]any); ok {
+			f.info = info
+		}
 		f.revision++
 		_ = json.NewEncoder(w).Encode(bucket())
 	default:
@@ -119,4 +132,120 @@ func TestTranslatedIfMatchIsNotRetried(t *testing.T) {
 	if w.Code != http.StatusPreconditionFailed || up.updates != 1 {
 		t.Errorf("stale If-Match: got %d after %d writes; it must be refused before writing", w.Code, up.updates)
 	}
+}
+
+// pipeline is a translating gateway in each direction, in front of fake
+// upstreams that judge every update reaching them with the upstream
+// dialect's own schema and rules.
+type pipeline struct {
+	toB2, toFlashback *Handler
+	token             string // a B2 client's gateway token
+	fb, b2            dialect.Dialect
+}
+
+func newPipeline(tb testing.TB) *pipeline {
+	fb, bb := translators(tb)
+	p := &pipeline{fb: fb, b2: bb}
+	p.toB2 = provisioned(tb, &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
+		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "ADMIN", "ws2": "ADMIN"}}},
+		Upstream: &Upstream{Realm: "http://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
+	p.toFlashback = provisioned(tb, &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway",
+		SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
+		Keys: []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"all"}, AllowPublic: true,
+			Workspaces: map[string]string{"demo-workspace": "ADMIN", "ws2": "ADMIN"}}},
+		Upstream: &Upstream{Token: "demo-token"}})
+	p.token = p.toFlashback.signer.Issue("k1", time.Now(), time.Hour)
+	return p
+}
+
+// judge decodes and validates an update body as the upstream dialect to.
+func judge(to dialect.Dialect, method, path string, body []byte) *dialect.Error {
+	r := httptest.NewRequest(method, path, nil)
+	call, _ := to.Match(r)
+	u, derr := to.Decode(r, call, func() ([]byte, *dialect.Error) { return body, nil })
+	if derr == nil {
+		derr = to.Validate(u)
+	}
+	return derr
+}
+
+// run sends body through the gateway for its direction, failing t if what
+// reached the upstream is invalid there or the gateway failed; it reports
+// whether anything reached the upstream.
+func (p *pipeline) run(t *testing.T, fromFlashback bool, body string) (reached bool) {
+	var refused *dialect.Error
+	var r *http.Request
+	var next caddyhttp.Handler
+	h := p.toB2
+	if fromFlashback {
+		up := &fakeB2{info: map[string]any{"workspaceId": "ws", "name": "Demo"}, revision: 3}
+		up.judge = func(b []byte) { reached, refused = true, judge(p.b2, http.MethodPost, "/b2api/v3/b2_update_bucket", b) }
+		next = up
+		r = httptest.NewRequest(http.MethodPut, "/bucket/b1", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer k1-secret")
+	} else {
+		h = p.toFlashback
+		up := newFakeFlashback()
+		up.judge = func(b []byte) { reached, refused = true, judge(p.fb, http.MethodPut, "/bucket/"+fbID, b) }
+		next = up
+		r = httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(body))
+		r.Header.Set("Authorization", p.token)
+	}
+	caddyhttp.NewTestReplacer(r)
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, r, next); err != nil {
+		t.Fatal(err)
+	}
+	if refused != nil {
+		t.Fatalf("the upstream's own schema refuses what reached it: %s", refused.Message)
+	}
+	if w.Code >= 500 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	return reached
+}
+
+// TestTranslatedPipelineReachesUpstream keeps FuzzTranslatedPipeline honest:
+// valid updates do get through to the judging upstreams.
+func TestTranslatedPipelineReachesUpstream(t *testing.T) {
+	p := newPipeline(t)
+	if !p.run(t, true, `{"name":"Backups","workspaceId":"ws2"}`) {
+		t.Error("a valid Flashback update never reached the B2 upstream")
+	}
+	if !p.run(t, false, `{"bucketId":"`+fbID+`","bucketInfo":{"name":"Backups"},"lifecycleRules":[]}`) {
+		t.Error("a valid B2 update never reached the Flashback upstream")
+	}
+}
+
+// FuzzTranslatedPipeline runs arbitrary update bodies through the whole
+// translating gateway, both ways: nothing the upstream's own schema would
+// refuse may reach it, and the gateway may not fail.
+func FuzzTranslatedPipeline(f *testing.F) {
+	for _, row := range mapping {
+		for _, ex := range row.fromFlashback {
+			f.Add(true, ex.body)
+		}
+		for _, ex := range row.fromB2 {
+			f.Add(false, strings.ReplaceAll(ex.body, `"b1"`, `"`+fbID+`"`))
+		}
+	}
+	p := newPipeline(f)
+	f.Fuzz(func(t *testing.T, fromFlashback bool, body string) {
+		p.run(t, fromFlashback, body)
+	})
+}
+
+// provisioned returns h provisioned and validated, for fuzz targets.
+func provisioned(tb testing.TB, h *Handler) *Handler {
+	tb.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	tb.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	h.logger = zap.NewNop()
+	return h
 }
