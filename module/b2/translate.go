@@ -37,10 +37,8 @@ func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.
 	if err != nil {
 		return dialect.Bucket{}, err
 	}
-	for _, b := range buckets {
-		if b.ID == bucketID {
-			return b, nil
-		}
+	if b, ok := dialect.FindBucket(buckets, bucketID); ok {
+		return b, nil
 	}
 	return dialect.Bucket{}, dialect.Errorf(dialect.NotFound, "B2 has no such bucket, or not for this account")
 }

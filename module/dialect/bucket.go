@@ -68,6 +68,16 @@ type Change struct {
 	Extras []Extra
 }
 
+// FindBucket returns the bucket with id among buckets.
+func FindBucket(buckets []Bucket, id string) (Bucket, bool) {
+	for _, b := range buckets {
+		if b.ID == id {
+			return b, true
+		}
+	}
+	return Bucket{}, false
+}
+
 // Translator is implemented by dialects that take part in translation:
 // reading a bucket, reading an update as a neutral change, writing a change
 // as an update to the bucket as it stands, and speaking for the other side

@@ -140,16 +140,7 @@ func (h *Handler) proxySignIn(w http.ResponseWriter, r *http.Request, next caddy
 // with the gateway's own credentials, less the buckets the key may not see
 // and the settings it may not read.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
-	who, derr := h.authenticate(r)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	d.key = who.id()
-	if !who.has("listBuckets") {
-		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability"))
-	}
-	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
-	u, derr := h.accounts.DecodeList(r, call, read)
+	who, u, derr := h.listCall(w, r, call, d)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
@@ -175,6 +166,21 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		return h.refuse(w, d, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list cannot be read"))
 	}
 	return ans.writeTo(w, body)
+}
+
+// listCall authenticates and decodes a list call for a gateway key.
+func (h *Handler) listCall(w http.ResponseWriter, r *http.Request, call dialect.Call, d *decision) (*caller, *dialect.Update, *dialect.Error) {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return nil, nil, derr
+	}
+	d.key = who.id()
+	if !who.has("listBuckets") {
+		return nil, nil, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability")
+	}
+	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
+	u, derr := h.accounts.DecodeList(r, call, read)
+	return who, u, derr
 }
 
 // route sends a call the gateway does not otherwise handle to the account

@@ -154,16 +154,7 @@ func stale(pre precondition) *dialect.Error {
 // listAcross answers a list call with the upstream's buckets in the
 // client's terms, less those the key may not use or see.
 func (h *Handler) listAcross(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
-	who, derr := h.authenticate(r)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	d.key = who.id()
-	if !who.has("listBuckets") {
-		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability"))
-	}
-	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
-	u, derr := h.accounts.DecodeList(r, call, read)
+	who, u, derr := h.listCall(w, r, call, d)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
