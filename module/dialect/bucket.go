@@ -78,15 +78,21 @@ func FindBucket(buckets []Bucket, id string) (Bucket, bool) {
 	return Bucket{}, false
 }
 
+// BucketReader reads one bucket's state from an API.
+type BucketReader interface {
+	// ReadRequest rewrites sub into the call that reads one bucket (or,
+	// without an id, lists the account's buckets).
+	ReadRequest(sub *http.Request, bucketID, accountID string)
+	// ReadBucket finds bucketID in the answer to ReadRequest.
+	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
+}
+
 // Translator is implemented by dialects that take part in translation:
 // reading a bucket, reading an update as a neutral change, writing a change
 // as an update to the bucket as it stands, and speaking for the other side
 // to their own clients.
 type Translator interface {
-	// ReadRequest rewrites sub into the call that reads one bucket.
-	ReadRequest(sub *http.Request, bucketID, accountID string)
-	// ReadBucket finds bucketID in the answer to ReadRequest.
-	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
+	BucketReader
 	// ReadBuckets reads every bucket of a list answer (the one ReadRequest
 	// asks for, without a bucket id).
 	ReadBuckets(status int, body []byte) ([]Bucket, *Error)

@@ -155,10 +155,7 @@ type Options struct {
 // (ReadBucket leaves out the fields that change on their own), compares it
 // itself, and serialises the check with the write.
 type DerivedRevisions interface {
-	// ReadRequest rewrites sub into the call that reads one bucket.
-	ReadRequest(sub *http.Request, bucketID, accountID string)
-	// ReadBucket finds bucketID in the answer to ReadRequest.
-	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
+	BucketReader
 	// MovesTo returns the workspace an update moves the bucket to, if any.
 	MovesTo(u *Update) (string, bool)
 }

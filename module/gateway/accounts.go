@@ -194,10 +194,3 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	routeTo(r, who.remembered.APIURL)
 	return next.ServeHTTP(w, r)
 }
-
-// useGrant makes r go to the upstream on the gateway's own account.
-func (h *Handler) useGrant(r *http.Request, u *dialect.Update, g dialect.Grant) {
-	h.client.SetCredential(r, g.Token)
-	h.accounts.SetAccount(u, g.AccountID)
-	routeTo(r, g.APIURL)
-}

@@ -140,6 +140,7 @@ type Handler struct {
 	clientTr    dialect.Translator
 	upstreamTr  dialect.Translator
 	upAccounts  dialect.Accounts // the upstream's API, if it has accounts
+	reader      dialect.BucketReader
 	keyring     *auth.Keyring
 	signer      *auth.Signer
 	tokens      *auth.TokenMemory
@@ -221,6 +222,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.upAccounts, _ = h.upstream.(dialect.Accounts)
 	h.clientTr, _ = h.client.(dialect.Translator)
 	h.upstreamTr, _ = h.upstream.(dialect.Translator)
+	h.reader, _ = h.upstream.(dialect.BucketReader)
 	return h.provisionIdentity()
 }
 
@@ -333,8 +335,8 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return h.updateAcross(w, r, next, u, who, pre, d)
 	}
 
-	if derr := h.useUpstream(r, next, who, u); derr != nil {
-		return h.refuse(w, d, derr)
+	if who.remembered != nil {
+		routeTo(r, who.remembered.APIURL)
 	}
 	if derr := h.outbound(r, u); derr != nil {
 		return h.refuse(w, d, derr)
@@ -346,7 +348,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		// the write and the read of the new revision.
 		defer lockBucket(d.bucketID)()
 		if pre.set || who.key != nil {
-			state, derr := h.readState(r, next, d.bucketID)
+			state, derr := h.readBucket(r, next, d.bucketID)
 			if derr != nil {
 				return h.refuse(w, d, derr)
 			}
@@ -360,25 +362,6 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 	}
 	return h.send(w, r, next, u, who, pre, d)
-}
-
-// useUpstream gives the update the credential it goes upstream with: the
-// gateway's own in gateway mode, the client's otherwise (routed to its
-// token's account when the gateway knows it).
-func (h *Handler) useUpstream(r *http.Request, next caddyhttp.Handler, who *caller, u *dialect.Update) *dialect.Error {
-	switch {
-	case h.Mode == modeGateway && h.b2 != nil:
-		g, derr := h.upstreamGrant(r, next)
-		if derr != nil {
-			return derr
-		}
-		h.useGrant(r, u, g)
-	case h.Mode == modeGateway:
-		h.upstream.SetCredential(r, h.Upstream.Token)
-	case who.remembered != nil:
-		routeTo(r, who.remembered.APIURL)
-	}
-	return nil
 }
 
 // outbound makes r the upstream call carrying the update as it now stands.

@@ -69,7 +69,7 @@ func (h *Handler) revisionAfter(r *http.Request, next caddyhttp.Handler, body []
 	if h.derived == nil {
 		return 0, false
 	}
-	state, derr := h.readState(r, next, bucketID)
+	state, derr := h.readBucket(r, next, bucketID)
 	if derr != nil {
 		h.logger.Warn("could not read the bucket's revision after an update", zap.String("bucket_id", bucketID), zap.String("reason", derr.Message))
 		return 0, false

@@ -95,17 +95,43 @@ func (h *Handler) roundTrip(next caddyhttp.Handler, r *http.Request) (*answer, *
 	return a, nil
 }
 
-// readState reads the bucket's current state through next, the same
-// upstream the update goes to, with the credential the update carries.
-func (h *Handler) readState(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.Bucket, *dialect.Error) {
+// readBucket reads one bucket's current state through next, the same
+// upstream the update goes to: with the gateway's own credentials in
+// gateway mode, with the client's otherwise.
+func (h *Handler) readBucket(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.Bucket, *dialect.Error) {
 	sub := subRequest(r)
-	if cred := r.Header.Get("Authorization"); cred != "" {
-		sub.Header.Set("Authorization", cred)
+	var g dialect.Grant
+	read := func(grant dialect.Grant) *dialect.Error {
+		g = grant
+		h.reader.ReadRequest(sub, bucketID, grant.AccountID)
+		return nil
 	}
-	h.derived.ReadRequest(sub, bucketID, "")
-	ans, derr := h.roundTrip(next, sub)
+	var ans *answer
+	var derr *dialect.Error
+	if h.Mode == modeGateway {
+		ans, derr = h.callUpstream(sub, next, read)
+	} else {
+		if cred := r.Header.Get("Authorization"); cred != "" {
+			sub.Header.Set("Authorization", cred)
+		}
+		_ = read(dialect.Grant{})
+		ans, derr = h.roundTrip(next, sub)
+	}
 	if derr != nil {
 		return dialect.Bucket{}, derr
 	}
-	return h.derived.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
+	b, derr := h.reader.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
+	// What the bucket object does not say, the gateway's sign-in does: the
+	// account, and the S3 endpoint translated updates are checked against.
+	switch {
+	case b.AccountID != "":
+	case g.AccountID != "":
+		b.AccountID = g.AccountID
+	default:
+		b.AccountID = translatedAccount
+	}
+	if g.S3APIURL != "" {
+		b.Endpoint = g.S3APIURL
+	}
+	return b, derr
 }

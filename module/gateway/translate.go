@@ -26,7 +26,7 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 	change := h.clientTr.ToChange(u)
 	defer lockBucket(d.bucketID)()
 	for attempt := 1; ; attempt++ {
-		current, derr := h.readAcross(r, next, d.bucketID)
+		current, derr := h.readBucket(r, next, d.bucketID)
 		if derr != nil {
 			return h.refuse(w, d, derr)
 		}
@@ -69,7 +69,7 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 		case ans.status >= 200 && ans.status < 300:
 			updated, ok := h.upstreamTr.UpdatedBucket(ans.body.Bytes())
 			if !ok {
-				if updated, derr = h.readAcross(r, next, d.bucketID); derr != nil {
+				if updated, derr = h.readBucket(r, next, d.bucketID); derr != nil {
 					// Applied upstream; only the new revision is unknown.
 					h.logger.Warn("could not read the bucket back after a translated update", zap.String("bucket_id", d.bucketID), zap.String("reason", derr.Message))
 					h.clientTr.WriteUpdated(w, current)
@@ -105,32 +105,6 @@ func backoff(r *http.Request, attempt int) *dialect.Error {
 	case <-r.Context().Done():
 		return dialect.Errorf(dialect.UpstreamFailed, "the client went away")
 	}
-}
-
-// readAcross reads one bucket from the upstream with the gateway's own
-// credentials, in neutral terms.
-func (h *Handler) readAcross(r *http.Request, next caddyhttp.Handler, bucketID string) (dialect.Bucket, *dialect.Error) {
-	sub := subRequest(r)
-	var account, endpoint string
-	ans, derr := h.callUpstream(sub, next, func(g dialect.Grant) *dialect.Error {
-		account, endpoint = g.AccountID, g.S3APIURL
-		h.upstreamTr.ReadRequest(sub, bucketID, g.AccountID)
-		return nil
-	})
-	if derr != nil {
-		return dialect.Bucket{}, derr
-	}
-	b, derr := h.upstreamTr.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
-	if b.AccountID == "" {
-		b.AccountID = account
-	}
-	if b.AccountID == "" {
-		b.AccountID = translatedAccount
-	}
-	if endpoint != "" {
-		b.Endpoint = endpoint
-	}
-	return b, derr
 }
 
 // answerAcross answers the client's update with the bucket's state, and its
