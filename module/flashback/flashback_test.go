@@ -174,7 +174,7 @@ func TestMatch(t *testing.T) {
 	d := newDialect(t)
 	for _, tc := range []struct {
 		method, path, id string
-		match            bool
+		update           bool
 	}{
 		{"PUT", "/bucket/abc", "abc", true},
 		{"PUT", "/Bucket/abc", "abc", true},
@@ -189,8 +189,8 @@ func TestMatch(t *testing.T) {
 		{"PUT", "/buckets/abc", "", false},
 	} {
 		call, ok := d.Match(httptest.NewRequest(tc.method, tc.path, nil))
-		if ok != tc.match || call.BucketID != tc.id {
-			t.Errorf("%s %s: %v %q, want %v %q", tc.method, tc.path, ok, call.BucketID, tc.match, tc.id)
+		if !ok || (call.Op == dialect.OpUpdate) != tc.update || call.BucketID != tc.id {
+			t.Errorf("%s %s: op %v %q, want update=%v %q", tc.method, tc.path, call.Op, call.BucketID, tc.update, tc.id)
 		}
 	}
 }

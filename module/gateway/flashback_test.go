@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/bucketgate/bucketgate/module/auth"
 )
 
 const fbID = "11111111-2222-3333-4444-555555555555"
@@ -241,5 +243,35 @@ func TestFlashbackLogsAndErrorsHoldNoSecrets(t *testing.T) {
 	}
 	if len(logs.All()) < 6 {
 		t.Errorf("want a decision line per update, got %d", len(logs.All()))
+	}
+}
+
+// TestFlashbackGatewayKeysGoNowhereElse: in gateway mode a Flashback
+// client's Bearer is a gateway key's secret, so no call but the updates the
+// gateway answers may carry it upstream.
+func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
+		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret-value", Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
+		Upstream: &Upstream{Token: "demo-token"}})
+	up := newFakeFlashback()
+	for _, r := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/bucket", nil),
+		httptest.NewRequest(http.MethodDelete, "/bucket/"+fbID, nil),
+		httptest.NewRequest(http.MethodPost, "/bucket", strings.NewReader(`{"name":"x"}`)),
+		httptest.NewRequest(http.MethodGet, "/repo", nil),
+	} {
+		r.Header.Set("Authorization", "Bearer k1-secret-value")
+		caddyhttp.NewTestReplacer(r)
+		w := serveFB(t, h, up, r)
+		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "gateway keys are good for bucket updates only") {
+			t.Errorf("%s %s: %d %s", r.Method, r.URL.Path, w.Code, w.Body)
+		}
+	}
+	if up.reads != 0 || up.puts != 0 {
+		t.Errorf("a gateway key's call reached the upstream (%d reads, %d writes)", up.reads, up.puts)
+	}
+	w := serveFB(t, h, up, put(`{"name":"Renamed"}`, "Authorization", "Bearer k1-secret-value"))
+	if w.Code != http.StatusOK || up.bucket["name"] != "Renamed" {
+		t.Errorf("the update itself: %d %s", w.Code, w.Body)
 	}
 }

@@ -282,11 +282,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handle = func(d *decision) error { return h.listAcross(w, r, next, call, d) }
 	case call.Op == dialect.OpList && gateway:
 		handle = func(d *decision) error { return h.list(w, r, next, call, d) }
-	case gateway && h.accounts != nil:
-		// Gateway tokens are good only for the calls the gateway answers;
-		// anywhere else they would be refused upstream as unknown, and
-		// clients would sign in again forever.
-		h.client.WriteError(w, dialect.Errorf(dialect.Forbidden, "gateway keys may call b2_authorize_account, b2_list_buckets and b2_update_bucket only"))
+	case gateway:
+		// A gateway credential is good only for the calls the gateway
+		// answers. Passed on, a B2 gateway token would be refused upstream
+		// and clients would sign in again forever, and a Flashback key's
+		// secret would leave the gateway.
+		answers := "bucket updates"
+		if h.accounts != nil {
+			answers = "sign-ins, bucket lists and bucket updates"
+		}
+		h.client.WriteError(w, dialect.Errorf(dialect.Forbidden, "gateway keys are good for "+answers+" only"))
 		return nil
 	case routed:
 		return h.route(w, r, next)
