@@ -41,6 +41,16 @@ const (
 	UpstreamFailed
 )
 
+var kindNames = map[Kind]string{
+	BadRequest: "bad_request", BadJSON: "bad_json", TooLarge: "too_large", MethodNotAllowed: "method_not_allowed",
+	Unauthenticated: "unauthenticated", Expired: "expired", Forbidden: "forbidden", NotFound: "not_found",
+	Conflict: "conflict", PreconditionFailed: "precondition_failed", PreconditionRequired: "precondition_required",
+	UpstreamFailed: "upstream_failed",
+}
+
+// String names k in logs and metrics.
+func (k Kind) String() string { return kindNames[k] }
+
 // Status is the HTTP status most APIs use for k; dialects may differ.
 func (k Kind) Status() int {
 	switch k {

@@ -186,6 +186,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision sets defaults and compiles the API's schema once.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("registering metrics: %v", err)
+	}
 	if h.MaxBodySize == 0 {
 		h.MaxBodySize = DefaultMaxBodySize
 	}
@@ -301,7 +304,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	start := time.Now()
 	d := &decision{api: h.client.Name(), call: call.Op}
 	err := handle(d)
-	d.log(h.logger, time.Since(start))
+	took := time.Since(start)
+	d.log(h.logger, took)
+	d.observe(took)
 	return err
 }
 

@@ -23,10 +23,11 @@ type decision struct {
 	status   int
 	reason   string
 	faults   []string
+	kind     dialect.Kind // the refusal's, if refused
 }
 
 func (d *decision) refused(e *dialect.Error) {
-	d.outcome, d.reason, d.faults = "refused", e.Message, e.Fields
+	d.outcome, d.reason, d.faults, d.kind = "refused", e.Message, e.Fields, e.Kind
 	if e.Kind == dialect.PreconditionFailed {
 		d.outcome = "precondition_failed"
 	}
@@ -66,6 +67,9 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 	}
 	if d.reason != "" {
 		fields = append(fields, zap.String("reason", d.reason))
+	}
+	if d.kind != 0 {
+		fields = append(fields, zap.Stringer("refusal", d.kind))
 	}
 	if len(d.faults) > 0 {
 		fields = append(fields, zap.Strings("invalid_fields", d.faults))
