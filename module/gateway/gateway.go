@@ -374,13 +374,14 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return h.send(w, r, next, u, who, pre, d)
 }
 
-// outbound makes r the upstream call carrying the update as it now stands.
+// outbound makes r the upstream call carrying u, an update of the
+// upstream's API (the client's own, unless translating), as it now stands.
 func (h *Handler) outbound(r *http.Request, u *dialect.Update) *dialect.Error {
 	out, err := u.Body()
 	if err != nil {
 		return dialect.Errorf(dialect.BadRequest, "update cannot be encoded")
 	}
-	h.client.Outbound(r, u, out)
+	h.upstream.Outbound(r, u, out)
 	prepareUpstream(r)
 	return nil
 }

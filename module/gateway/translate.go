@@ -50,15 +50,7 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 			derr.Message = "the translated update is not valid upstream: " + derr.Message
 			return h.refuse(w, d, derr)
 		}
-		ans, derr := h.callUpstream(r, next, func(dialect.Grant) *dialect.Error {
-			body, err := out.Body()
-			if err != nil {
-				return dialect.Errorf(dialect.BadRequest, "translated update cannot be encoded")
-			}
-			h.upstream.Outbound(r, out, body)
-			prepareUpstream(r)
-			return nil
-		})
+		ans, derr := h.callUpstream(r, next, func(dialect.Grant) *dialect.Error { return h.outbound(r, out) })
 		if derr != nil {
 			d.upstreamFailed()
 			h.client.WriteError(w, derr)
