@@ -1,13 +1,13 @@
-// Package bucketgate registers every bucketgate Caddy module. It is what
-// `xcaddy build --with github.com/bucketgate/bucketgate` compiles in:
+// Package bucketgate registers the bucketgate gateway, http.handlers.bucketgate
+// (Caddyfile directive bucketgate). It is what
+// `xcaddy build --with github.com/bucketgate/bucketgate` compiles in.
 //
-//   - http.handlers.bucketgate: the gateway (Caddyfile directive bucketgate)
-//   - http.handlers.b2_emulator: an in-memory Backblaze B2 account service
-//   - http.handlers.flashback_emulator: an in-memory Flashback backend
+// The emulators, in-memory stand-ins for the storage APIs used by the demo
+// and the tests, are not part of it: they are one more, opt-in import,
+// github.com/bucketgate/bucketgate/module/emulator, so that a production
+// binary holds no fake storage service.
 package bucketgate
 
 import (
-	_ "github.com/bucketgate/bucketgate/module/emulator/b2"
-	_ "github.com/bucketgate/bucketgate/module/emulator/flashback"
 	_ "github.com/bucketgate/bucketgate/module/gateway"
 )

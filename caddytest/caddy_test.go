@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	_ "github.com/bucketgate/bucketgate"
+	_ "github.com/bucketgate/bucketgate/module/emulator"
 )
 
 // globals keeps every configuration on the test admin endpoint and out of
