@@ -135,15 +135,6 @@ func TestDirectiveOrder(t *testing.T) {
 	}
 }
 
-// TestCaddyfileErrorsNameFileAndLine checks that a mistake in the directive
-// is reported where it is.
-func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
-	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n\tbucketgate {\n\t\tapi b2\n\t\tmax_bodysize 1KiB\n\t}\n}\n"), map[string]any{"filename": "Caddyfile.test"})
-	if err == nil || !strings.Contains(err.Error(), "unrecognized subdirective 'max_bodysize', at Caddyfile.test:4") {
-		t.Errorf("got %v", err)
-	}
-}
-
 // TestLoadErrors checks that configurations the handler cannot run are
 // refused when they load, with a message that says why.
 func TestLoadErrors(t *testing.T) {
@@ -162,6 +153,26 @@ func TestLoadErrors(t *testing.T) {
 		err := caddy.Validate(&c)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestCaddyfileErrorsNameFileAndLine: mistakes in a Caddyfile are reported
+// when it is adapted (caddy adapt, caddy validate), at their file and line,
+// saying what to write instead.
+func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"api b2\n\t\tmax_bodysize 1KiB", "unrecognized subdirective 'max_bodysize', at site.Caddyfile:4"},
+		{"api s3", "api 's3' is not known: write b2 or flashback, at site.Caddyfile:3"},
+		{"api b2\n\t\tmode gatway", "mode 'gatway' is not known: write passthrough or gateway, at site.Caddyfile:4"},
+		{"api b2\n\t\tmax_body_size 1MiB\n\t\tmax_body_size 2MiB", "max_body_size already specified, at site.Caddyfile:5"},
+		{"api b2\n\t\tmode gateway\n\t\tkey k1 {env.K1}\n\t\tupstream {\n\t\t\trealm https://api.backblazeb2.com\n\t\t\tkey_id {env.B2_KEY_ID}\n\t\t\tapplication_key {env.B2_APPLICATION_KEY}\n\t\t}",
+			"mode gateway is missing signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET}), at site.Caddyfile:2"},
+	} {
+		src := "example.com {\n\tbucketgate {\n\t\t" + tc.body + "\n\t}\n\treverse_proxy 127.0.0.1:1\n}\n"
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(src), map[string]any{"filename": "site.Caddyfile"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.body, err, tc.want)
 		}
 	}
 }

@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -60,13 +64,19 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	}
 //
 // key may repeat; within its block, capabilities, buckets and workspace may
-// too. Give secrets as {env.NAME} placeholders to keep them out of the
-// adapted configuration.
+// too, and add up. Every other subdirective may appear once: a second one is
+// an error, not a silent override. Names from a fixed list (api,
+// upstream_api, mode, capabilities, roles), URLs, durations and times are
+// checked here, so that mistakes are reported at their file and line, as are
+// the settings mode gateway needs and lacks. Give secrets as {env.NAME}
+// placeholders to keep them out of the adapted configuration.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	start := d.Token()
+	var realmAt caddyfile.Token
 	seen := make(map[string]bool)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
@@ -77,9 +87,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch name {
 		case "api":
-			err = oneArg(d, &h.API)
+			err = enumArg(d, &h.API, knownAPINames())
 		case "upstream_api":
-			err = oneArg(d, &h.UpstreamAPI)
+			err = enumArg(d, &h.UpstreamAPI, knownAPINames())
 		case "name_info_key":
 			err = oneArg(d, &h.NameInfoKey)
 		case "workspace_info_key":
@@ -104,15 +114,18 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.RequireRevision = true
 		case "mode":
-			err = oneArg(d, &h.Mode)
+			err = enumArg(d, &h.Mode, []string{modePassthrough, modeGateway})
 		case "external_url":
-			err = oneArg(d, &h.ExternalURL)
+			err = urlArg(d, &h.ExternalURL)
 		case "token_lifetime":
 			var v string
 			if err = oneArg(d, &v); err == nil {
 				dur, perr := caddy.ParseDuration(v)
 				if perr != nil {
-					return d.Errf("invalid token_lifetime '%s': %v", v, perr)
+					return d.Errf("invalid token_lifetime '%s': %v; write a duration such as 12h", v, perr)
+				}
+				if dur <= 0 || dur > maxTokenLifetime {
+					return d.Errf("token_lifetime '%s' must be positive and at most 24h, as B2's own tokens", v)
 				}
 				h.TokenLifetime = caddy.Duration(dur)
 			}
@@ -124,7 +137,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			delete(seen, name) // keys repeat
 			err = h.unmarshalKey(d)
 		case "upstream":
-			err = h.unmarshalUpstream(d)
+			err = h.unmarshalUpstream(d, &realmAt)
 		case "public_key_ids":
 			err = moreArgs(d, &h.PublicKeyIDs)
 		default:
@@ -137,9 +150,54 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if h.API == "" {
 		return d.Err("missing required subdirective 'api'")
 	}
-	return nil
+	return h.checkParsed(start, realmAt)
 }
 
+// checkParsed reports, at the directive, the settings a handler needs and
+// lacks, and, at the realm, a gateway key that would travel in clear: the
+// same checks Validate makes, but while the file and line are still known.
+func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
+	at := func(tok caddyfile.Token, format string, args ...any) error {
+		return fmt.Errorf(format+", at %s:%d", append(args, tok.File, tok.Line)...)
+	}
+	upstreamAPI := h.UpstreamAPI
+	if upstreamAPI == "" {
+		upstreamAPI = h.API
+	}
+	up := h.Upstream
+	if up == nil {
+		up = new(Upstream)
+	}
+	if h.Mode != modeGateway {
+		if upstreamAPI != h.API {
+			return at(start, "upstream_api %s differs from api %s: translation needs 'mode gateway', since the gateway holds the upstream credentials", upstreamAPI, h.API)
+		}
+		return nil
+	}
+	var missing []string
+	if len(h.Keys) == 0 && h.KeysFile == "" {
+		missing = append(missing, "key (or keys_file)")
+	}
+	if h.API == "b2" && h.SigningSecret == "" {
+		missing = append(missing, "signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET})")
+	}
+	if upstreamAPI == "b2" {
+		for _, s := range []struct{ name, value string }{{"realm", up.Realm}, {"key_id", up.KeyID}, {"application_key", up.ApplicationKey}} {
+			if s.value == "" {
+				missing = append(missing, "upstream "+s.name)
+			}
+		}
+	} else if up.Token == "" {
+		missing = append(missing, "upstream token (such as token {env.FLASHBACK_TOKEN})")
+	}
+	if len(missing) > 0 {
+		return at(start, "mode gateway is missing %s", strings.Join(missing, ", "))
+	}
+	if err := clearRealm(up.Realm); err != nil {
+		return at(realmAt, "%v", err)
+	}
+	return nil
+}
 func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 	var k auth.Key
 	if !d.Args(&k.ID, &k.Secret) || d.NextArg() {
@@ -150,13 +208,28 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 			return d.Errf("key %s already specified", k.ID)
 		}
 	}
+	seen := make(map[string]bool)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		switch name {
+		case "name", "allow_public", "expires":
+			// capabilities, buckets and workspace add up; these do not.
+			if seen[name] {
+				return d.Errf("%s already specified for key %s", name, k.ID)
+			}
+			seen[name] = true
+		}
 		var err error
-		switch d.Val() {
+		switch name {
 		case "name":
 			err = oneArg(d, &k.Name)
 		case "capabilities":
-			err = moreArgs(d, &k.Capabilities)
+			n := len(k.Capabilities)
+			if err = moreArgs(d, &k.Capabilities); err == nil {
+				if _, cerr := auth.ExpandCapabilities(k.Capabilities[n:]); cerr != nil {
+					return d.Errf("key %s: %v", k.ID, cerr)
+				}
+			}
 		case "buckets":
 			err = moreArgs(d, &k.Buckets)
 		case "workspace":
@@ -170,6 +243,9 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 			if _, dup := k.Workspaces[ws]; dup {
 				return d.Errf("workspace %s already specified for key %s", ws, k.ID)
 			}
+			if _, rerr := auth.ParseRole(role); rerr != nil {
+				return d.Errf("key %s, workspace %s: %v", k.ID, ws, rerr)
+			}
 			k.Workspaces[ws] = role
 		case "allow_public":
 			if d.NextArg() {
@@ -177,7 +253,11 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 			}
 			k.AllowPublic = true
 		case "expires":
-			err = oneArg(d, &k.Expires)
+			if err = oneArg(d, &k.Expires); err == nil {
+				if _, terr := time.Parse(time.RFC3339, k.Expires); terr != nil {
+					return d.Errf("key %s: expires '%s' is not an RFC 3339 time; write one such as 2027-01-31T00:00:00Z", k.ID, k.Expires)
+				}
+			}
 		default:
 			return d.Errf("unrecognized key subdirective '%s'", d.Val())
 		}
@@ -189,16 +269,22 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser) error {
+func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser, realmAt *caddyfile.Token) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
 	h.Upstream = new(Upstream)
+	seen := make(map[string]bool)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if seen[d.Val()] {
+			return d.Errf("upstream %s already specified", d.Val())
+		}
+		seen[d.Val()] = true
 		var err error
 		switch d.Val() {
 		case "realm":
-			err = oneArg(d, &h.Upstream.Realm)
+			*realmAt = d.Token()
+			err = urlArg(d, &h.Upstream.Realm)
 		case "key_id":
 			err = oneArg(d, &h.Upstream.KeyID)
 		case "application_key":
@@ -232,6 +318,34 @@ func oneArg(d *caddyfile.Dispenser, dst *string) error {
 	*dst = d.Val()
 	if d.NextArg() {
 		return d.ArgErr()
+	}
+	return nil
+}
+
+// enumArg reads one argument that must be one of known.
+func enumArg(d *caddyfile.Dispenser, dst *string, known []string) error {
+	name := d.Val()
+	if err := oneArg(d, dst); err != nil {
+		return err
+	}
+	if !slices.Contains(known, *dst) {
+		return d.Errf("%s '%s' is not known: write %s", name, *dst, strings.Join(known, " or "))
+	}
+	return nil
+}
+
+// urlArg reads one absolute http or https URL with no path, unless it is a
+// placeholder, which only the load can judge.
+func urlArg(d *caddyfile.Dispenser, dst *string) error {
+	name := d.Val()
+	if err := oneArg(d, dst); err != nil {
+		return err
+	}
+	if strings.Contains(*dst, "{") {
+		return nil
+	}
+	if _, err := absoluteURL(*dst); err != nil {
+		return d.Errf("%s: %v", name, err)
 	}
 	return nil
 }

@@ -10,6 +10,12 @@ import (
 	"github.com/bucketgate/bucketgate/module/auth"
 )
 
+// gw is a complete gateway-mode handler for flashback with more from line 4,
+// so that only those lines can be wrong.
+func gw(more string) string {
+	return "bucketgate {\n api flashback\n mode gateway\n" + more + "\n upstream {\n token t\n }\n}"
+}
+
 func TestUnmarshalCaddyfile(t *testing.T) {
 	cases := []struct {
 		input string
@@ -74,6 +80,34 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{input: "bucketgate {\n api b2\n max_body_size lots\n}", err: "invalid size 'lots'"},
 		{input: "bucketgate {\n api b2\n max_depth 0\n}", err: "max_depth must be a positive whole number, got '0', at Testfile:3"},
 		{input: "bucketgate {\n api b2\n require_revision yes\n}", err: "at Testfile:3"},
+		// Enumerations, judged where they are written.
+		{input: "bucketgate {\n api s3\n}", err: "api 's3' is not known: write b2 or flashback, at Testfile:2"},
+		{input: "bucketgate {\n api b2\n upstream_api azure\n}", err: "upstream_api 'azure' is not known: write b2 or flashback, at Testfile:3"},
+		{input: "bucketgate {\n api b2\n mode gatway\n}", err: "mode 'gatway' is not known: write passthrough or gateway, at Testfile:3"},
+		{input: gw("key k1 s1 {\n capabilities listBuckets writeBucket\n }"), err: `key k1: unknown capability "writeBucket"`},
+		{input: gw("key k1 s1 {\n capabilities listBuckets\n capabilities writeBucket\n }"), err: "at Testfile:6"},
+		{input: gw("key k1 s1 {\n workspace ws1 write\n }"), err: `key k1, workspace ws1: unknown role "write" (known: READ, WRITE, ADMIN), at Testfile:5`},
+		{input: gw("key k1 s1 {\n expires 2027-01-01\n }"), err: "key k1: expires '2027-01-01' is not an RFC 3339 time; write one such as 2027-01-31T00:00:00Z, at Testfile:5"},
+		// Duplicates inside blocks.
+		{input: gw("key k1 s1 {\n name a\n name b\n }"), err: "name already specified for key k1, at Testfile:6"},
+		{input: gw("key k1 s1 {\n allow_public\n allow_public\n }"), err: "allow_public already specified for key k1, at Testfile:6"},
+		{input: "bucketgate {\n api b2\n upstream {\n realm https://a.example\n realm https://b.example\n }\n}", err: "upstream realm already specified, at Testfile:5"},
+		// Shapes.
+		{input: "bucketgate {\n api b2\n external_url b2.example.com\n}", err: "external_url: \"b2.example.com\" must be an http or https URL with no path, such as https://b2.example.com, at Testfile:3"},
+		{input: "bucketgate {\n api b2\n upstream {\n realm https://api.backblazeb2.com/b2api\n }\n}", err: "at Testfile:4"},
+		{input: "bucketgate {\n api b2\n token_lifetime 48h\n}", err: "token_lifetime '48h' must be positive and at most 24h, as B2's own tokens, at Testfile:3"},
+		{input: "bucketgate {\n api b2\n upstream_api flashback\n}", err: "translation needs 'mode gateway'"},
+		// Missing settings are reported as missing, at the directive.
+		{input: "bucketgate {\n api b2\n mode gateway\n key k1 s1\n upstream {\n realm https://api.backblazeb2.com\n key_id a\n application_key b\n }\n}",
+			err: "mode gateway is missing signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET}), at Testfile:1"},
+		{input: "bucketgate {\n api b2\n mode gateway\n signing_secret {env.S}\n}", err: "mode gateway is missing key (or keys_file), upstream realm, upstream key_id, upstream application_key, at Testfile:1"},
+		{input: "bucketgate {\n api flashback\n mode gateway\n key k1 s1\n}", err: "mode gateway is missing upstream token (such as token {env.FLASHBACK_TOKEN})"},
+		// The gateway's own key goes to the realm: never in clear off this machine.
+		{input: "bucketgate {\n api b2\n mode gateway\n signing_secret {env.S}\n key k1 s1\n upstream {\n key_id a\n application_key b\n realm http://api.backblazeb2.com\n }\n}",
+			err: "upstream realm http://api.backblazeb2.com would carry the gateway's own application key in clear: write https://, or use http only to a loopback address, at Testfile:9"},
+		{input: "bucketgate {\n api b2\n mode gateway\n signing_secret {env.S}\n key k1 s1\n upstream {\n key_id a\n application_key b\n realm http://127.0.0.1:9100\n }\n}",
+			want: Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.S}", Keys: []auth.Key{{ID: "k1", Secret: "s1"}}, Upstream: &Upstream{Realm: "http://127.0.0.1:9100", KeyID: "a", ApplicationKey: "b"}}},
+		{input: "bucketgate {\n api b2\n upstream {\n realm http://b2.internal\n }\n}", want: Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.internal"}}},
 	}
 	for _, tc := range cases {
 		var h Handler

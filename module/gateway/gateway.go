@@ -256,12 +256,16 @@ func newDialect(setting, api string, opts dialect.Options, schema string) (diale
 }
 
 func knownAPIs() string {
+	return strings.Join(knownAPINames(), ", ")
+}
+
+func knownAPINames() []string {
 	names := make([]string, 0, len(dialects))
 	for name := range dialects {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return names
 }
 
 // ServeHTTP runs the update pipeline for bucket updates, answers or routes

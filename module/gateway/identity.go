@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -28,6 +29,7 @@ func (h *Handler) provisionIdentity() error {
 	if h.TokenLifetime == 0 {
 		h.TokenLifetime = caddy.Duration(maxTokenLifetime)
 	}
+	h.warnLiteralSecrets()
 	repl := caddy.NewReplacer()
 	if h.Mode == modeGateway {
 		kr, err := auth.NewKeyring(h.Keys, h.KeysFile, repl)
@@ -38,7 +40,14 @@ func (h *Handler) provisionIdentity() error {
 		// The keyring keeps only digests; the configured values are not needed.
 		h.Keys = nil
 		if h.accounts != nil {
-			signer, err := auth.NewSigner(repl.ReplaceKnown(h.SigningSecret, ""))
+			if h.SigningSecret == "" {
+				return errors.New("signing_secret is missing: mode gateway signs the tokens it issues to B2 clients with it; set it, such as {env.BUCKETGATE_SIGNING_SECRET}")
+			}
+			secret, err := expand(repl, "signing_secret", h.SigningSecret)
+			if err != nil {
+				return err
+			}
+			signer, err := auth.NewSigner(secret)
 			if err != nil {
 				return fmt.Errorf("signing_secret: %v", err)
 			}
@@ -46,9 +55,16 @@ func (h *Handler) provisionIdentity() error {
 		}
 	}
 	if up := h.Upstream; up != nil {
-		up.KeyID = repl.ReplaceKnown(up.KeyID, "")
-		up.ApplicationKey = repl.ReplaceKnown(up.ApplicationKey, "")
-		up.Token = repl.ReplaceKnown(up.Token, "")
+		for _, s := range []struct {
+			name  string
+			value *string
+		}{{"upstream key_id", &up.KeyID}, {"upstream application_key", &up.ApplicationKey}, {"upstream token", &up.Token}} {
+			v, err := expand(repl, s.name, *s.value)
+			if err != nil {
+				return err
+			}
+			*s.value = v
+		}
 		if up.Realm != "" && h.upAccounts != nil {
 			h.b2 = &upstreamSession{}
 			if h.Mode == modePassthrough {
@@ -57,6 +73,43 @@ func (h *Handler) provisionIdentity() error {
 		}
 	}
 	return nil
+}
+
+// expand replaces the placeholders in a credential. One that is unknown, or
+// an environment variable that is unset, is an error: used literally, it
+// would be sent upstream as the credential, and fail only at the first call.
+// The error names the setting, not the value, which may be a secret.
+func expand(repl *caddy.Replacer, setting, value string) (string, error) {
+	out, err := repl.ReplaceOrErr(value, true, true)
+	if err != nil {
+		return "", fmt.Errorf("%s holds a placeholder that is unknown or empty (is its environment variable set?)", setting)
+	}
+	return out, nil
+}
+
+// warnLiteralSecrets warns about secrets written into the configuration
+// itself, where the admin API's /config and every copy of the adapted JSON
+// show them. A Caddyfile's {$VAR} is expanded when it is adapted, so it
+// counts as literal too; {env.VAR} is expanded only here, at load.
+func (h *Handler) warnLiteralSecrets() {
+	var literal []string
+	check := func(setting, value string) {
+		if value != "" && !strings.Contains(value, "{") {
+			literal = append(literal, setting)
+		}
+	}
+	check("signing_secret", h.SigningSecret)
+	for _, k := range h.Keys {
+		check("key "+k.ID, k.Secret)
+	}
+	if up := h.Upstream; up != nil {
+		check("upstream application_key", up.ApplicationKey)
+		check("upstream token", up.Token)
+	}
+	if len(literal) > 0 {
+		h.logger.Warn("secrets written literally in the configuration: write them as placeholders such as {env.BUCKETGATE_SIGNING_SECRET}, expanded only when the configuration loads",
+			zap.Strings("settings", literal))
+	}
 }
 
 // validateIdentity refuses combinations that cannot work, naming the
@@ -109,10 +162,31 @@ func (h *Handler) validateIdentity() error {
 		case h.upAccounts == nil && up.Token == "":
 			return errors.New("mode gateway needs upstream token: the gateway calls Flashback with its own token")
 		}
+		if err := clearRealm(up.Realm); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("mode: %q is not a mode (passthrough or gateway)", h.Mode)
 	}
 	return nil
+}
+
+// clearRealm refuses an http realm in gateway mode, where the gateway sends
+// its own application key there, unless the realm is on this machine.
+func clearRealm(realm string) error {
+	u, err := url.Parse(realm)
+	if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("upstream realm %s would carry the gateway's own application key in clear: write https://, or use http only to a loopback address", realm)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func absoluteURL(s string) (*url.URL, error) {

@@ -2,11 +2,15 @@ package gateway
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/bucketgate/bucketgate/module/auth"
 )
@@ -27,7 +31,13 @@ func TestIdentityLoadErrors(t *testing.T) {
 		{"upstream credentials in passthrough", Handler{API: "b2", Upstream: &Upstream{KeyID: "x", ApplicationKey: "y"}}, "upstream credentials are for mode gateway"},
 		{"public ids without realm", Handler{API: "b2", PublicKeyIDs: []string{"k"}}, "public_key_ids needs upstream realm"},
 		{"gateway without keys", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}, "needs at least one key"},
-		{"gateway without signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, Upstream: b2up}, "signing_secret"},
+		{"gateway without signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, Upstream: b2up}, "signing_secret is missing"},
+		{"signing secret placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_UNSET}", Upstream: b2up}, "signing_secret holds a placeholder that is unknown or empty"},
+		{"application key placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
+			Upstream: &Upstream{Realm: b2up.Realm, KeyID: "id", ApplicationKey: "{env.BG_TEST_UNSET}"}}, "upstream application_key holds a placeholder"},
+		{"token placeholder misspelt", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &Upstream{Token: "{env_FLASHBACK_TOKEN}"}}, "upstream token holds a placeholder"},
+		{"http realm off this machine", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
+			Upstream: &Upstream{Realm: "http://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}}, "in clear"},
 		{"short signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "short", Upstream: b2up}, "signing_secret"},
 		{"B2 gateway without upstream key", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: &Upstream{Realm: b2up.Realm}}, "needs upstream realm, key_id and application_key"},
 		{"Flashback gateway without token", Handler{API: "flashback", Mode: "gateway", Keys: key}, "needs upstream token"},
@@ -67,5 +77,48 @@ func TestIdentityLoadErrors(t *testing.T) {
 	}
 	if ok.Keys != nil {
 		t.Error("configured keys kept after provisioning; only their digests should remain")
+	}
+}
+
+// TestLiteralSecretsWarned: a secret written into the configuration is
+// named (never quoted) in a warning when it loads; placeholders are not.
+func TestLiteralSecretsWarned(t *testing.T) {
+	t.Setenv("BG_TEST_SIGNING", "a-signing-secret-of-at-least-32-bytes!")
+	for _, tc := range []struct {
+		name string
+		h    Handler
+		want []any
+	}{
+		{"literal", Handler{API: "b2", Mode: "gateway", SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
+			Keys:     []auth.Key{{ID: "k1", Secret: "secret-one", Capabilities: []string{"all"}}},
+			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}},
+			[]any{"signing_secret", "key k1", "upstream application_key"}},
+		{"placeholders", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}",
+			Keys:     []auth.Key{{ID: "k1", Secret: "{env.BG_TEST_SIGNING}", Capabilities: []string{"all"}}},
+			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "{env.BG_TEST_SIGNING}"}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zap.WarnLevel)
+			h := tc.h
+			h.logger = zap.New(core)
+			h.warnLiteralSecrets()
+			entries := logs.All()
+			if tc.want == nil {
+				if len(entries) != 0 {
+					t.Errorf("warned about placeholders: %v", entries)
+				}
+				return
+			}
+			if len(entries) != 1 {
+				t.Fatalf("want one warning, got %v", entries)
+			}
+			got := entries[0].ContextMap()["settings"]
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("settings %v, want %v", got, tc.want)
+			}
+			if line := fmt.Sprint(entries[0].Message, entries[0].ContextMap()); strings.Contains(line, "secret-one") || strings.Contains(line, "app-key") || !strings.Contains(line, "{env.") {
+				t.Errorf("warning quotes a secret or does not point at {env.*}: %s", line)
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ func (f *fakeB2) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch r.URL.Path {
 	case "/b2api/v3/b2_authorize_account":
-		_, _ = io.WriteString(w, `{"accountId":"acct","authorizationToken":"up-token","apiInfo":{"storageApi":{"apiUrl":"http://b2.test","s3ApiUrl":"https://s3.us-west-004.backblazeb2.com"}}}`)
+		_, _ = io.WriteString(w, `{"accountId":"acct","authorizationToken":"up-token","apiInfo":{"storageApi":{"apiUrl":"https://b2.test","s3ApiUrl":"https://s3.us-west-004.backblazeb2.com"}}}`)
 	case "/b2api/v3/b2_list_buckets":
 		_ = json.NewEncoder(w).Encode(map[string]any{"buckets": []any{bucket()}})
 	case "/b2api/v3/b2_update_bucket":
@@ -76,7 +76,7 @@ func newTranslatingHandler(t *testing.T) *Handler {
 	t.Setenv("BG_TEST_UP_KEY", "up-application-key")
 	h, _ := newHandler(t, &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "WRITE"}}},
-		Upstream: &Upstream{Realm: "http://b2.test", KeyID: "up", ApplicationKey: "{env.BG_TEST_UP_KEY}"}})
+		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "{env.BG_TEST_UP_KEY}"}})
 	return h
 }
 
@@ -148,7 +148,7 @@ func newPipeline(tb testing.TB) *pipeline {
 	p := &pipeline{fb: fb, b2: bb}
 	p.toB2 = provisioned(tb, &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "ADMIN", "ws2": "ADMIN"}}},
-		Upstream: &Upstream{Realm: "http://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
+		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
 	p.toFlashback = provisioned(tb, &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway",
 		SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
 		Keys: []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"all"}, AllowPublic: true,
