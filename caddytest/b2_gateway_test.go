@@ -147,7 +147,7 @@ func TestB2FrontDoor(t *testing.T) {
 
 	t.Run("other B2 calls pass untouched", func(t *testing.T) {
 		for _, tc := range []struct{ method, path, body string }{
-			{"GET", "/b2api/v3/b2_authorize_account", ""},
+			{"GET", "/b2api/v3/b2_get_upload_url", ""},
 			{"POST", "/b2api/v2/b2_list_buckets", `{"accountId":"a","bucketTypes":["all"],"whatever":1}`},
 			{"POST", "/b2api/v3/b2_create_bucket", `not even json`},
 		} {

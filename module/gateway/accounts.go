@@ -97,6 +97,11 @@ func (h *Handler) bucketRefs(r *http.Request, next caddyhttp.Handler, ids []stri
 	return refs, nil
 }
 
+// errNoRealm refuses a sign-in in passthrough mode without a realm. Passed
+// through, B2's answer would give the client B2's own apiUrl, and its
+// updates would go there, around the gateway.
+var errNoRealm = dialect.Errorf(dialect.Forbidden, "this gateway passes no sign-in through without an upstream realm: the answer would send your calls straight to B2, around the gateway; its operator sets upstream { realm https://api.backblazeb2.com }")
+
 // proxySignIn passes a sign-in to the realm (passthrough mode), remembers
 // what the upstream granted the token, and points the answer's API URL at
 // the gateway so the client's later calls come through it.

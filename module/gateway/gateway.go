@@ -156,8 +156,10 @@ type Upstream struct {
 	// In passthrough mode, setting it makes the gateway proxy
 	// b2_authorize_account there, point the answer's apiUrl at itself, and
 	// remember each token's account, so that it can refuse what a token may
-	// not do and route the token's calls to its account's apiUrl. Required in
-	// gateway mode for B2.
+	// not do and route the token's calls to its account's apiUrl. Without
+	// it, a B2 gateway in passthrough mode refuses sign-ins: passed through,
+	// B2's answer would hand clients B2's own apiUrl, and their updates would
+	// bypass the gateway. Required in gateway mode for B2.
 	Realm string `json:"realm,omitempty"`
 	// KeyID and ApplicationKey are the gateway's own B2 key (gateway mode).
 	KeyID          string `json:"key_id,omitempty"`
@@ -285,6 +287,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handle = func(d *decision) error { return h.signIn(w, r, next, call, d) }
 	case call.Op == dialect.OpAuthorize && routed:
 		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
+	case call.Op == dialect.OpAuthorize:
+		handle = func(d *decision) error { return h.refuse(w, d, errNoRealm) }
 	case call.Op == dialect.OpList && gateway && h.translating:
 		handle = func(d *decision) error { return h.listAcross(w, r, next, call, d) }
 	case call.Op == dialect.OpList && gateway:

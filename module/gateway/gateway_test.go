@@ -125,7 +125,7 @@ func TestValidUpdateIsForwardedByteForByte(t *testing.T) {
 
 func TestOtherCallsPassUntouched(t *testing.T) {
 	h, logs := newHandler(t, &Handler{})
-	for _, path := range []string{"/b2api/v3/b2_list_buckets", "/b2api/v2/b2_authorize_account", "/anything"} {
+	for _, path := range []string{"/b2api/v3/b2_list_buckets", "/b2api/v2/b2_get_upload_url", "/anything"} {
 		up := &upstream{answer: `{"buckets":[]}`}
 		body := `{"not":"validated",}`
 		r := httptest.NewRequest(http.MethodPost, path+"?x=1", strings.NewReader(body))
@@ -382,5 +382,23 @@ func writeFile(t *testing.T, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSignInWithoutRealmRefused: without a realm, B2's sign-in answer would
+// point the client at B2's own apiUrl, so the gateway does not pass it on.
+func TestSignInWithoutRealmRefused(t *testing.T) {
+	h, logs := newHandler(t, &Handler{})
+	for _, path := range []string{"/b2api/v2/b2_authorize_account", "/b2api/v4/b2_authorize_account"} {
+		up := &upstream{answer: `{"apiInfo":{"storageApi":{"apiUrl":"https://api005.backblazeb2.com"}}}`}
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.SetBasicAuth("0014f8c3a5d2e9b0000000003", "K004secret")
+		w := serve(t, h, up, r)
+		if up.calls != 0 || w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "upstream realm") || strings.Contains(w.Body.String(), "api005") {
+			t.Errorf("%s: upstream saw %d calls; client got %d %s", path, up.calls, w.Code, w.Body)
+		}
+	}
+	if n := len(logs.FilterMessage("sign-in refused").All()); n != 2 {
+		t.Errorf("%d sign-in refusals logged, want 2", n)
 	}
 }
