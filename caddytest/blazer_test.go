@@ -16,9 +16,11 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
+// The demo's sites as the tests run them: on the demo's ports shifted by
+// demoPortShift (see demoConfig).
 const (
-	demoGateway     = "http://127.0.0.1:8080"
-	demoPassthrough = "http://127.0.0.1:8084"
+	demoGateway     = "http://127.0.0.1:18080"
+	demoPassthrough = "http://127.0.0.1:18084"
 	demoBucketID    = "4a48fe8875c6214145260818"
 )
 

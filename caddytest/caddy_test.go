@@ -6,13 +6,19 @@ package integration
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	_ "github.com/bucketgate/bucketgate"
@@ -58,12 +64,89 @@ func startCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
 			t.Error("Caddy could not start for this integration test (is port 2999 free?)")
 		}
 	})
+	ports := listenPorts(t, config, adapter)
+	if held == nil {
+		// Before the first load, the admin endpoint must be free too: taken,
+		// caddytest would load the tests' configuration into whichever Caddy
+		// holds it.
+		ports = append(ports, adminPort)
+	}
+	for _, port := range ports {
+		if !held[port] {
+			requireFree(t, port)
+		}
+	}
 	tester := caddytest.NewTester(t)
 	tester.InitServer(config, adapter)
 	if t.Failed() {
 		t.FailNow()
 	}
+	held = map[string]bool{adminPort: true}
+	for _, port := range ports {
+		held[port] = true
+	}
 	return tester
+}
+
+const adminPort = "2999"
+
+// held are the ports the in-process Caddy listens on, for the configuration
+// it runs; nil before the first load.
+var held map[string]bool
+
+// listenPorts returns the ports config listens on.
+func listenPorts(t *testing.T, config, adapter string) []string {
+	t.Helper()
+	cfg := []byte(config)
+	if adapter == "caddyfile" {
+		var err error
+		if cfg, _, err = caddyconfig.GetAdapter("caddyfile").Adapt(cfg, nil); err != nil {
+			t.Fatalf("adapting: %v", err)
+		}
+	}
+	var c struct {
+		Apps struct {
+			HTTP struct {
+				Servers map[string]struct{ Listen []string }
+			}
+		}
+	}
+	if err := json.Unmarshal(cfg, &c); err != nil {
+		t.Fatalf("reading the configuration's listeners: %v", err)
+	}
+	var ports []string
+	for _, srv := range c.Apps.HTTP.Servers {
+		for _, addr := range srv.Listen {
+			na, err := caddy.ParseNetworkAddress(addr)
+			if err != nil {
+				t.Fatalf("listen %q: %v", addr, err)
+			}
+			for p := na.StartPort; p <= na.EndPort; p++ {
+				ports = append(ports, strconv.FormatUint(uint64(p), 10))
+			}
+		}
+	}
+	return ports
+}
+
+// requireFree fails the test, saying so, when another process listens on
+// port: Caddy shares its ports (SO_REUSEPORT), so a demo or another test
+// run on the same port would silently take some of the tests' requests.
+// The probe does not share, so it fails wherever someone else listens. A
+// port this process's Caddy let go of a moment ago may take a moment to be
+// released, hence the few tries.
+func requireFree(t *testing.T, port string) {
+	t.Helper()
+	var err error
+	for range 20 {
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			l.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("port %s, which this test needs, is taken by another process (the demo, or another test run?): %v", port, err)
 }
 
 // do sends one request and returns the status, headers and body.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,9 @@ import (
 var loads int
 
 // demoConfig is the root Caddyfile, the one the README's first command runs,
-// moved onto the test admin endpoint.
+// moved onto the test admin endpoint and the tests' own ports, so that a
+// demo running on the same machine neither answers the tests' requests nor
+// gets them.
 func demoConfig(t *testing.T) string {
 	t.Helper()
 	src, err := os.ReadFile("../Caddyfile")
@@ -28,7 +31,23 @@ func demoConfig(t *testing.T) string {
 	if cfg == string(src) {
 		t.Fatal("the root Caddyfile no longer sets admin localhost:2019; update demoConfig")
 	}
-	return cfg
+	return shiftDemoPorts(cfg)
+}
+
+// demoPortShift moves the demo's ports (8080 to 8084, 9100, 9200) to the
+// tests' own (18080 to 18084, 19100, 19200).
+const demoPortShift = 10000
+
+var demoPorts = regexp.MustCompile(`:(808[0-4]|9100|9200)\b`)
+
+// shiftDemoPorts rewrites the demo's ports in a configuration, a script or
+// an expected output alike, so the README's walkthrough runs unchanged on
+// the tests' ports.
+func shiftDemoPorts(s string) string {
+	return demoPorts.ReplaceAllStringFunc(s, func(m string) string {
+		port, _ := strconv.Atoi(m[1:])
+		return ":" + strconv.Itoa(port+demoPortShift)
+	})
 }
 
 var fence = regexp.MustCompile("(?s)```(sh|text|json)\n(.*?)```")
@@ -65,7 +84,7 @@ func TestREADMEDemo(t *testing.T) {
 	var script strings.Builder
 	script.WriteString("set -u\n")
 	for _, s := range steps {
-		script.WriteString(s.script + "\necho '" + marker + "'\n")
+		script.WriteString(shiftDemoPorts(s.script) + "\necho '" + marker + "'\n")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -78,7 +97,7 @@ func TestREADMEDemo(t *testing.T) {
 		if s.want == "" {
 			continue
 		}
-		if got := nonBlank(outputs[i]); got != nonBlank(s.want) {
+		if got := nonBlank(outputs[i]); got != nonBlank(shiftDemoPorts(s.want)) {
 			t.Errorf("step %d:\n%s\ngot:\n%s\nREADME shows:\n%s", i+1, s.script, got, s.want)
 		}
 	}

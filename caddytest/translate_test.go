@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	demoFlashbackToB2 = "http://127.0.0.1:8082"
-	demoB2ToFlashback = "http://127.0.0.1:8083"
+	demoFlashbackToB2 = "http://127.0.0.1:18082"
+	demoB2ToFlashback = "http://127.0.0.1:18083"
 	demoFlashbackID   = "11111111-2222-3333-4444-555555555555"
 )
 
@@ -45,7 +45,7 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 	if err := bucket.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"name": "Backups", "workspaceId": "demo-workspace"}}); err != nil {
 		t.Fatalf("update display name: %v", err)
 	}
-	_, _, list := do(t, tester, "GET", "http://127.0.0.1:9200/bucket", "", "Authorization", "Bearer demo-token")
+	_, _, list := do(t, tester, "GET", "http://127.0.0.1:19200/bucket", "", "Authorization", "Bearer demo-token")
 	if !strings.Contains(list, `"name":"Backups"`) {
 		t.Errorf("Flashback did not get the new name: %s", list)
 	}
@@ -53,7 +53,7 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 	if err := stale.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"name": "Lost update"}}); !b2.IsUpdateConflict(err) {
 		t.Fatalf("stale update: %v, want an update conflict", err)
 	}
-	_, _, list = do(t, tester, "GET", "http://127.0.0.1:9200/bucket", "", "Authorization", "Bearer demo-token")
+	_, _, list = do(t, tester, "GET", "http://127.0.0.1:19200/bucket", "", "Authorization", "Bearer demo-token")
 	if strings.Contains(list, "Lost update") {
 		t.Errorf("a stale update reached Flashback: %s", list)
 	}
@@ -68,11 +68,11 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 // because the gateway merges onto what it read and writes conditionally.
 func TestFlashbackClientAgainstB2KeepsOtherWriters(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
-	direct := signIn(t, tester, "http://127.0.0.1:9100", "demo-key-id", "demo-app-key")
+	direct := signIn(t, tester, "http://127.0.0.1:19100", "demo-key-id", "demo-app-key")
 
 	// readInfo reads the bucket directly from the B2 emulator.
 	readInfo := func() (map[string]string, int64) {
-		_, _, body := do(t, tester, "POST", "http://127.0.0.1:9100/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", direct)
+		_, _, body := do(t, tester, "POST", "http://127.0.0.1:19100/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", direct)
 		var l struct {
 			Buckets []struct {
 				BucketInfo map[string]string
@@ -90,7 +90,7 @@ func TestFlashbackClientAgainstB2KeepsOtherWriters(t *testing.T) {
 			info, rev := readInfo()
 			info["owner"] = owner
 			b, _ := json.Marshal(map[string]any{"accountId": "demo-account", "bucketId": demoBucketID, "bucketInfo": info, "ifRevisionIs": rev})
-			if status, _, _ := do(t, tester, "POST", "http://127.0.0.1:9100/b2api/v2/b2_update_bucket", string(b), "Authorization", direct); status == http.StatusOK {
+			if status, _, _ := do(t, tester, "POST", "http://127.0.0.1:19100/b2api/v2/b2_update_bucket", string(b), "Authorization", direct); status == http.StatusOK {
 				return
 			}
 		}

@@ -110,6 +110,14 @@ func (m *TokenMemory) Lookup(token string, now time.Time) (Remembered, bool) {
 	return r.clone(), true
 }
 
+// Len returns the number of tokens remembered, expired ones not yet
+// dropped included.
+func (m *TokenMemory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
 // sweep drops the expired entries. It runs only when the memory is full,
 // which follows an upstream authorization, far slower than the walk.
 func (m *TokenMemory) sweep(now time.Time) {

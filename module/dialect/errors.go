@@ -84,6 +84,9 @@ type Error struct {
 	Message string
 	// Fields names the fields at fault, for the decision log.
 	Fields []string
+	// Cause is why an upstream call failed, for the decision log only:
+	// clients get Message, which does not reveal the gateway's network.
+	Cause string
 }
 
 func (e *Error) Error() string { return e.Message }

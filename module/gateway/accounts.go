@@ -32,6 +32,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	case err != nil:
 		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "applicationKeyId or applicationKey is wrong"))
 	}
+	verified(r, d, keyID)
 	// The account B2 clients see: the upstream's, or, with an upstream
 	// without accounts, one the gateway names.
 	g := dialect.Grant{AccountID: translatedAccount}
@@ -138,6 +139,7 @@ func (h *Handler) proxySignIn(w http.ResponseWriter, r *http.Request, next caddy
 		}
 	}
 	h.tokens.Remember(g.Token, rem)
+	verified(r, d, keyID)
 	return ans.writeTo(w, body)
 }
 
@@ -179,7 +181,7 @@ func (h *Handler) listCall(w http.ResponseWriter, r *http.Request, call dialect.
 	if derr != nil {
 		return nil, nil, derr
 	}
-	d.key = who.id()
+	verified(r, d, who.id())
 	if !who.has("listBuckets") {
 		return nil, nil, dialect.Errorf(dialect.Forbidden, "this key lacks the listBuckets capability")
 	}

@@ -228,7 +228,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.clientTr, _ = h.client.(dialect.Translator)
 	h.upstreamTr, _ = h.upstream.(dialect.Translator)
 	h.reader, _ = h.upstream.(dialect.BucketReader)
-	return h.provisionIdentity()
+	if err := h.provisionIdentity(); err != nil {
+		return err
+	}
+	loaded.add(h)
+	return nil
 }
 
 // Validate checks the settings once they are provisioned.
@@ -310,7 +314,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 	start := time.Now()
-	d := &decision{api: h.client.Name(), call: call.Op}
+	d := &decision{api: h.client.Name(), call: call.Op, requestID: requestID(r)}
 	err := handle(d)
 	took := time.Since(start)
 	d.log(h.logger, took)
@@ -334,7 +338,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
-	d.key = who.id()
+	verified(r, d, who.id())
 
 	if derr := h.client.Validate(u); derr != nil {
 		return h.refuse(w, d, derr)

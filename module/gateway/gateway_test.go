@@ -63,6 +63,7 @@ func newHandler(t *testing.T, h *Handler) (*Handler, *observer.ObservedLogs) {
 	if err := h.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = h.Cleanup() })
 	core, logs := observer.New(zap.DebugLevel)
 	h.logger = zap.New(core)
 	return h, logs
@@ -286,8 +287,13 @@ func TestUpstreamFailureIsAnsweredInB2Shape(t *testing.T) {
 	if strings.Contains(w.Body.String(), "dial tcp") {
 		t.Error("internal error detail leaked to the client")
 	}
-	if len(logs.FilterMessage("update upstream_failed").All()) != 1 {
-		t.Errorf("log: %v", logs.All())
+	entries := logs.FilterMessage("update upstream_failed").All()
+	if len(entries) != 1 {
+		t.Fatalf("log: %v", logs.All())
+	}
+	// The operator learns the cause the client is not told.
+	if ctx := entries[0].ContextMap(); !strings.Contains(toString(ctx["cause"]), "dial tcp: connection refused") || ctx["reason"] != "the upstream did not answer (Bad Gateway)" {
+		t.Errorf("decision line without the cause: %v", ctx)
 	}
 }
 

@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"net/http"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -14,20 +17,22 @@ import (
 // messages are written not to quote the body, and the body's secrets (keys,
 // tokens) must never reach a log.
 type decision struct {
-	api      string
-	call     dialect.Op
-	key      string // a key id, never a secret or token
-	bucketID string
-	fields   []string
-	outcome  string
-	status   int
-	reason   string
-	faults   []string
-	kind     dialect.Kind // the refusal's, if refused
+	api       string
+	call      dialect.Op
+	requestID string // Caddy's {http.request.uuid}, also in the access log
+	key       string // a key id, never a secret or token
+	bucketID  string
+	fields    []string
+	outcome   string
+	status    int
+	reason    string
+	faults    []string
+	kind      dialect.Kind // the refusal's, if refused
+	cause     string       // why the upstream failed, if it did
 }
 
 func (d *decision) refused(e *dialect.Error) {
-	d.outcome, d.reason, d.faults, d.kind = "refused", e.Message, e.Fields, e.Kind
+	d.outcome, d.reason, d.faults, d.kind, d.cause = "refused", e.Message, e.Fields, e.Kind, e.Cause
 	if e.Kind == dialect.PreconditionFailed {
 		d.outcome = "precondition_failed"
 	}
@@ -37,8 +42,37 @@ func (d *decision) forwarded(status int) {
 	d.outcome, d.status = "forwarded", status
 }
 
-func (d *decision) upstreamFailed() {
-	d.outcome = "upstream_failed"
+// upstreamFailed records what the client was told and the cause behind it,
+// such as reverse_proxy's dial error, which only the log shows.
+func (d *decision) upstreamFailed(e *dialect.Error) {
+	d.outcome, d.reason, d.cause = "upstream_failed", e.Message, e.Cause
+}
+
+// verified records that the caller proved to hold the key id: in the
+// decision line, and as Caddy's {http.auth.user.id}, which the access log
+// shows as user_id.
+func verified(r *http.Request, d *decision, keyID string) {
+	d.key = keyID
+	if keyID == "" {
+		return
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.user.id", keyID)
+	}
+}
+
+// requestID is Caddy's id for r, {http.request.uuid}. Asking for it adds it
+// to the access log line too (as uuid), so the two lines can be matched.
+func requestID(r *http.Request) string {
+	if r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey) == nil {
+		return "" // not served by Caddy's HTTP server (unit tests)
+	}
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return ""
+	}
+	id, _ := repl.GetString("http.request.uuid")
+	return id
 }
 
 var callNames = map[dialect.Op]string{
@@ -56,6 +90,9 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		return
 	}
 	fields := []zap.Field{zap.String("api", d.api), zap.Duration("duration", took)}
+	if d.requestID != "" {
+		fields = append(fields, zap.String("request_id", d.requestID))
+	}
 	if d.key != "" {
 		fields = append(fields, zap.String("key_id", d.key))
 	}
@@ -67,6 +104,9 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 	}
 	if d.reason != "" {
 		fields = append(fields, zap.String("reason", d.reason))
+	}
+	if d.cause != "" {
+		fields = append(fields, zap.String("cause", d.cause))
 	}
 	if d.kind != 0 {
 		fields = append(fields, zap.Stringer("refusal", d.kind))

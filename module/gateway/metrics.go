@@ -27,11 +27,44 @@ var (
 	}, []string{"api", "call"})
 )
 
+// upstreamSessions is read from the loaded handlers when metrics are
+// scraped, so it is never stale and needs no bookkeeping on each request.
+var upstreamSessions upstreamSessionCollector
+
+var upstreamSessionsDesc = prometheus.NewDesc("caddy_bucketgate_upstream_sessions",
+	"Gateway-mode handlers by the state of their own sign-in at the B2 upstream: signed_in (holding an unexpired token), failing (the last sign-in failed and no token is held), or not_yet (no call has needed one yet).",
+	[]string{"upstream_api", "state"}, nil)
+
+type upstreamSessionCollector struct{}
+
+func (upstreamSessionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- upstreamSessionsDesc }
+
+func (upstreamSessionCollector) Collect(ch chan<- prometheus.Metric) {
+	counts := map[[2]string]int{}
+	loaded.each(func(h *Handler) {
+		if h.b2 == nil || h.Mode != modeGateway {
+			return
+		}
+		st := h.b2.status()
+		state := "not_yet"
+		switch {
+		case st.SignedIn:
+			state = "signed_in"
+		case st.LastError != "":
+			state = "failing"
+		}
+		counts[[2]string{h.UpstreamAPI, state}]++
+	})
+	for labels, n := range counts {
+		ch <- prometheus.MustNewConstMetric(upstreamSessionsDesc, prometheus.GaugeValue, float64(n), labels[0], labels[1])
+	}
+}
+
 func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds} {
+	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds, upstreamSessions} {
 		if err := reg.Register(c); err != nil {
 			if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); !ok {
 				return err

@@ -27,14 +27,14 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		ans, derr = h.roundTrip(next, r)
 	}
 	if derr != nil {
-		d.upstreamFailed()
+		d.upstreamFailed(derr)
 		h.client.WriteError(w, derr)
 		return nil
 	}
 	d.forwarded(ans.status)
 	body := ans.body.Bytes()
 	if derr := h.client.CheckAnswer(ans.status, body); derr != nil {
-		d.upstreamFailed()
+		d.upstreamFailed(derr)
 		h.client.WriteError(w, derr)
 		return nil
 	}

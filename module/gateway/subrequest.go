@@ -84,7 +84,9 @@ func (h *Handler) roundTrip(next caddyhttp.Handler, r *http.Request) (*answer, *
 		if he, ok := errors.AsType[caddyhttp.HandlerError](err); ok && he.StatusCode >= 500 {
 			status = he.StatusCode
 		}
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream did not answer ("+http.StatusText(status)+")")
+		derr := dialect.Errorf(dialect.UpstreamFailed, "the upstream did not answer ("+http.StatusText(status)+")")
+		derr.Cause = err.Error()
+		return nil, derr
 	}
 	switch {
 	case a.status == 0:

@@ -52,7 +52,7 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 		}
 		ans, derr := h.callUpstream(r, next, func(dialect.Grant) *dialect.Error { return h.outbound(r, out) })
 		if derr != nil {
-			d.upstreamFailed()
+			d.upstreamFailed(derr)
 			h.client.WriteError(w, derr)
 			return nil
 		}

@@ -246,6 +246,7 @@ func provisioned(tb testing.TB, h *Handler) *Handler {
 	if err := h.Validate(); err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = h.Cleanup() })
 	h.logger = zap.NewNop()
 	return h
 }

@@ -23,6 +23,51 @@ type upstreamSession struct {
 	mu       sync.Mutex
 	grant    dialect.Grant
 	signedIn time.Time
+
+	// seen is what the admin API and metrics report, under its own lock:
+	// mu is held across a sign-in, which may take as long as the upstream.
+	seenMu sync.Mutex
+	seen   sessionStatus
+}
+
+// sessionStatus is the session as the admin API reports it. It holds no
+// token or key.
+type sessionStatus struct {
+	SignedIn    bool      `json:"signed_in"`
+	SignedInAt  time.Time `json:"signed_in_at,omitzero"`
+	Expires     time.Time `json:"expires,omitzero"`
+	AccountID   string    `json:"account_id,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// b2TokenLifetime is how long B2's own tokens last.
+const b2TokenLifetime = 24 * time.Hour
+
+func (s *upstreamSession) status() sessionStatus {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	st := s.seen
+	st.SignedIn = st.SignedIn && time.Now().Before(st.Expires)
+	return st
+}
+
+// failed records a failed sign-in. The grant held before, if any, stays
+// in use until the upstream refuses it.
+func (s *upstreamSession) failed(derr *dialect.Error) {
+	msg := derr.Message
+	if derr.Cause != "" {
+		msg += ": " + derr.Cause
+	}
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	s.seen.LastError, s.seen.LastErrorAt = msg, time.Now()
+}
+
+func (s *upstreamSession) succeeded(g dialect.Grant, at time.Time) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	s.seen.SignedIn, s.seen.SignedInAt, s.seen.Expires, s.seen.AccountID = true, at, at.Add(b2TokenLifetime), g.AccountID
 }
 
 // upstreamGrant returns the gateway's current upstream grant, signing in
@@ -58,20 +103,36 @@ func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why st
 	sub := subRequest(r)
 	h.upAccounts.SignInRequest(sub, h.Upstream.KeyID, h.Upstream.ApplicationKey)
 	routeTo(sub, h.Upstream.Realm)
+	g, derr := h.readUpstreamGrant(next, sub)
+	if derr != nil {
+		h.b2.failed(derr)
+		h.logger.Error("could not sign in upstream", zap.String("reason", why), zap.String("error", derr.Message), zap.String("cause", derr.Cause))
+		return dialect.Grant{}, derr
+	}
+	h.b2.grant, h.b2.signedIn = g, time.Now()
+	h.b2.succeeded(g, h.b2.signedIn)
+	h.logger.Info("signed in upstream", zap.String("reason", why), zap.String("account_id", g.AccountID))
+	return g, nil
+}
+
+// readUpstreamGrant sends the gateway's sign-in and reads the grant.
+func (h *Handler) readUpstreamGrant(next caddyhttp.Handler, sub *http.Request) (dialect.Grant, *dialect.Error) {
 	ans, derr := h.roundTrip(next, sub)
 	if derr != nil {
 		return dialect.Grant{}, derr
 	}
 	if ans.status != http.StatusOK {
-		h.logger.Error("the upstream refused the gateway's own key")
-		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the gateway could not sign in upstream (HTTP "+strconv.Itoa(ans.status)+")")
+		derr := dialect.Errorf(dialect.UpstreamFailed, "the gateway could not sign in upstream (HTTP "+strconv.Itoa(ans.status)+")")
+		derr.Cause = "the upstream answered HTTP " + strconv.Itoa(ans.status)
+		if ans.status == http.StatusUnauthorized || ans.status == http.StatusForbidden {
+			derr.Cause = "the upstream refused the gateway's own key"
+		}
+		return dialect.Grant{}, derr
 	}
 	g, err := h.upAccounts.ReadGrant(ans.body.Bytes())
 	if err != nil {
 		return dialect.Grant{}, dialect.Errorf(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read")
 	}
-	h.b2.grant, h.b2.signedIn = g, time.Now()
-	h.logger.Info("signed in upstream", zap.String("reason", why), zap.String("account_id", g.AccountID))
 	return g, nil
 }
 

@@ -1,0 +1,100 @@
+package integration
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestOperatorsView runs the demo and looks at it as an operator would: the
+// access log names the verified key and shares the request's id with the
+// gateway's decision line, and the admin API's /bucketgate/status reports
+// each handler and its upstream session, with no secret.
+func TestOperatorsView(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	cfg := strings.Replace(withLog(t, demoConfig(t), logFile), "\n:18080 {\n", "\n:18080 {\n\tlog\n", 1)
+	tester := startCaddy(t, cfg, "caddyfile")
+	base := demoGateway
+
+	token := signIn(t, tester, base, "demo-gw-key-id", "demo-gw-app-key")
+	status, _, body := do(t, tester, "POST", base+"/b2api/v3/b2_update_bucket", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`","bucketInfo":{"name":"Demo bucket","workspaceId":"demo-workspace","team":"ops"}}`, "Authorization", token)
+	if status != 200 {
+		t.Fatalf("update: %d %s", status, body)
+	}
+
+	var decision, access map[string]any
+	for _, line := range logLines(t, logFile) {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) != nil {
+			continue
+		}
+		switch {
+		case entry["msg"] == "update forwarded":
+			decision = entry
+		case entry["logger"] == "http.log.access" && strings.HasSuffix(toStr(entry["request"], "uri"), "b2_update_bucket"):
+			access = entry
+		}
+	}
+	if decision == nil || access == nil {
+		t.Fatalf("no decision or access line for the update in %s", logLines(t, logFile))
+	}
+	if access["user_id"] != "demo-gw-key-id" {
+		t.Errorf("access log user_id %v, want the verified key id", access["user_id"])
+	}
+	if id, _ := decision["request_id"].(string); id == "" || access["uuid"] != id {
+		t.Errorf("decision request_id %v, access log uuid %v: want the same id", decision["request_id"], access["uuid"])
+	}
+
+	status, _, body = do(t, tester, "GET", "http://localhost:2999/bucketgate/status", "")
+	if status != 200 {
+		t.Fatalf("/bucketgate/status: %d %s", status, body)
+	}
+	for _, secret := range []string{"demo-app-key", "demo-gw-app-key", "demo-gw-limited-key", "demo-token", "demo-signing-secret"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/bucketgate/status shows the secret %q: %s", secret, body)
+		}
+	}
+	var got struct {
+		Handlers []struct {
+			API, UpstreamAPI, Mode, Realm string
+			UpstreamAPIJSON               string `json:"upstream_api"`
+			Keys                          int
+			UpstreamSession               *struct {
+				SignedIn  bool   `json:"signed_in"`
+				AccountID string `json:"account_id"`
+			} `json:"upstream_session"`
+			RememberedTokens *int `json:"remembered_tokens"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got.Handlers) != 5 {
+		t.Fatalf("want the demo's five handlers: %v %s", err, body)
+	}
+	var signedIn, notYet, remembering int
+	for _, h := range got.Handlers {
+		switch {
+		case h.UpstreamSession != nil && h.UpstreamSession.SignedIn && h.UpstreamSession.AccountID == "demo-account":
+			signedIn++
+		case h.UpstreamSession != nil:
+			notYet++
+		case h.RememberedTokens != nil:
+			remembering++
+		}
+	}
+	// :8080 signed in for the update; :8082 has not needed to; :8084
+	// remembers tokens; :8081 and :8083 talk to Flashback with a token.
+	if signedIn != 1 || notYet != 1 || remembering != 1 {
+		t.Errorf("signed in %d, not yet %d, remembering %d: %s", signedIn, notYet, remembering, body)
+	}
+	status, _, body = do(t, tester, "GET", "http://localhost:2999/metrics", "")
+	if status != 200 || !strings.Contains(body, `caddy_bucketgate_upstream_sessions{state="signed_in",upstream_api="b2"} 1`) {
+		t.Errorf("metrics without the session gauge: %d", status)
+	}
+}
+
+// toStr reads m[key] as a string when m is a JSON object.
+func toStr(m any, key string) string {
+	obj, _ := m.(map[string]any)
+	s, _ := obj[key].(string)
+	return s
+}

@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(adminStatus{})
+}
+
+// adminStatus is the admin API endpoint GET /bucketgate/status, as
+// reverse_proxy has /reverse_proxy/upstreams: for each bucketgate handler
+// loaded, what it speaks, to what, in which mode, and whether it holds an
+// upstream session. It tells an operator whether the gateway can sign in
+// upstream without sending an update. It reports no key, secret or token.
+type adminStatus struct{}
+
+// CaddyModule returns the Caddy module information.
+func (adminStatus) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.bucketgate",
+		New: func() caddy.Module { return new(adminStatus) },
+	}
+}
+
+// Routes returns the route of /bucketgate/status.
+func (a adminStatus) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{{Pattern: "/bucketgate/status", Handler: caddy.AdminHandlerFunc(a.handleStatus)}}
+}
+
+// handlerStatus is one handler as /bucketgate/status reports it.
+type handlerStatus struct {
+	API         string `json:"api"`
+	UpstreamAPI string `json:"upstream_api"`
+	Mode        string `json:"mode"`
+	Realm       string `json:"realm,omitempty"`
+	ExternalURL string `json:"external_url,omitempty"`
+	// Keys is how many gateway keys the handler accepts (gateway mode).
+	Keys int `json:"keys,omitempty"`
+	// UpstreamSession is the gateway's own sign-in at a B2 upstream in
+	// gateway mode.
+	UpstreamSession *sessionStatus `json:"upstream_session,omitempty"`
+	// RememberedTokens is how many upstream tokens the handler remembers
+	// (B2 passthrough mode with a realm), out of at most
+	// RememberedTokensMax.
+	RememberedTokens    *int `json:"remembered_tokens,omitempty"`
+	RememberedTokensMax int  `json:"remembered_tokens_max,omitempty"`
+}
+
+func (adminStatus) handleStatus(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(struct {
+		Handlers []handlerStatus `json:"handlers"`
+	}{loaded.statuses()}); err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+	}
+	return nil
+}
+
+// loaded holds the handlers of the running configuration, in the order they
+// were provisioned. During a reload, the old configuration's stay until
+// they are cleaned up.
+var loaded handlerSet
+
+type handlerSet struct {
+	mu       sync.Mutex
+	handlers []*Handler
+}
+
+func (s *handlerSet) add(h *Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers = append(s.handlers, h)
+}
+
+func (s *handlerSet) remove(h *Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, other := range s.handlers {
+		if other == h {
+			s.handlers = append(s.handlers[:i], s.handlers[i+1:]...)
+			return
+		}
+	}
+}
+
+func (s *handlerSet) each(f func(*Handler)) {
+	s.mu.Lock()
+	handlers := append([]*Handler(nil), s.handlers...)
+	s.mu.Unlock()
+	for _, h := range handlers {
+		f(h)
+	}
+}
+
+func (s *handlerSet) statuses() []handlerStatus {
+	out := []handlerStatus{}
+	s.each(func(h *Handler) { out = append(out, h.status()) })
+	return out
+}
+
+// status reports h without its secrets: settings an operator wrote, counts,
+// and the state of its upstream session.
+func (h *Handler) status() handlerStatus {
+	st := handlerStatus{API: h.API, UpstreamAPI: h.UpstreamAPI, Mode: h.Mode, ExternalURL: h.ExternalURL}
+	if h.Upstream != nil {
+		st.Realm = h.Upstream.Realm
+	}
+	if h.keyring != nil {
+		st.Keys = h.keyring.Len()
+	}
+	if h.b2 != nil && h.Mode == modeGateway {
+		session := h.b2.status()
+		st.UpstreamSession = &session
+	}
+	if h.tokens != nil {
+		n := h.tokens.Len()
+		st.RememberedTokens, st.RememberedTokensMax = &n, maxRememberedTokens
+	}
+	return st
+}
+
+// Cleanup takes h out of the admin API's and the metrics' view when its
+// configuration stops.
+func (h *Handler) Cleanup() error {
+	loaded.remove(h)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.AdminRouter  = (*adminStatus)(nil)
+	_ caddy.CleanerUpper = (*Handler)(nil)
+)

@@ -1,0 +1,205 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+)
+
+// statusOf asks the admin endpoint, as the admin API would.
+func statusOf(t *testing.T) []handlerStatus {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := (adminStatus{}).handleStatus(w, httptest.NewRequest(http.MethodGet, "/bucketgate/status", nil)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Handlers []handlerStatus }
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, w.Body)
+	}
+	if strings.Contains(w.Body.String(), "SECRET") {
+		t.Errorf("status holds a secret: %s", w.Body)
+	}
+	return got.Handlers
+}
+
+// TestStatusReportsUpstreamSession: /bucketgate/status follows the
+// gateway's own sign-in, its failure with the cause, and its recovery; the
+// gauge follows too; neither shows a secret.
+func TestStatusReportsUpstreamSession(t *testing.T) {
+	t.Setenv("BG_TEST_SIGNING", "SECRET-signing-secret-of-at-least-32-bytes")
+	h, _ := newHandler(t, &Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}",
+		Keys:     []auth.Key{{ID: "k1", Secret: "SECRET-key-one", Capabilities: []string{"all"}}},
+		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "SECRET-app-key"}})
+	mine := func() handlerStatus {
+		t.Helper()
+		for _, st := range statusOf(t) {
+			if st.Realm == "https://b2.test" && st.Mode == "gateway" {
+				return st
+			}
+		}
+		t.Fatal("handler not in /bucketgate/status")
+		return handlerStatus{}
+	}
+	st := mine()
+	if st.API != "b2" || st.UpstreamAPI != "b2" || st.Keys != 1 || st.UpstreamSession == nil || st.UpstreamSession.SignedIn || st.RememberedTokens != nil {
+		t.Fatalf("before any call: %+v", st)
+	}
+	gauge := func(state string) float64 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(upstreamSessions)
+		n, err := testutil.GatherAndCount(reg)
+		if err != nil || n == 0 {
+			return 0
+		}
+		families, _ := reg.Gather()
+		var v float64
+		for _, m := range families[0].GetMetric() {
+			var api, s string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "upstream_api":
+					api = l.GetValue()
+				case "state":
+					s = l.GetValue()
+				}
+			}
+			if api == "b2" && s == state {
+				v += m.GetGauge().GetValue()
+			}
+		}
+		return v
+	}
+	notYet := gauge("not_yet")
+	if notYet < 1 {
+		t.Errorf("not_yet gauge %v", notYet)
+	}
+
+	// The realm is down: the update fails, and the status says why.
+	down := &upstream{err: caddyhttp.Error(http.StatusBadGateway, errors.New("dial tcp 10.0.0.1:443: connect: connection refused"))}
+	r := httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(`{"bucketId":"b1"}`))
+	token := h.signer.Issue("k1", time.Now(), 3600e9)
+	r.Header.Set("Authorization", token)
+	if w := serveNext(t, h, down, r); w.Code != http.StatusBadGateway {
+		t.Fatalf("update with the realm down: %d %s", w.Code, w.Body)
+	}
+	st = mine()
+	if s := st.UpstreamSession; s.SignedIn || !strings.Contains(s.LastError, "connection refused") || s.LastErrorAt.IsZero() {
+		t.Errorf("after a failed sign-in: %+v", s)
+	}
+	if gauge("failing") < 1 || gauge("not_yet") != notYet-1 {
+		t.Errorf("gauge: failing %v, not_yet %v", gauge("failing"), gauge("not_yet"))
+	}
+
+	// The realm is back.
+	f := &fakeB2{}
+	r = httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(`{"bucketId":"b1"}`))
+	r.Header.Set("Authorization", token)
+	serveNext(t, h, upstreamFunc(f.ServeHTTP), r)
+	st = mine()
+	if s := st.UpstreamSession; !s.SignedIn || s.AccountID != "acct" || s.Expires.Sub(s.SignedInAt) != b2TokenLifetime {
+		t.Errorf("after signing in: %+v", s)
+	}
+	if gauge("signed_in") < 1 {
+		t.Errorf("signed_in gauge %v", gauge("signed_in"))
+	}
+
+	// Cleaned up with its configuration, it is no longer reported.
+	_ = h.Cleanup()
+	for _, st := range statusOf(t) {
+		if st.Realm == "https://b2.test" && st.Mode == "gateway" {
+			t.Errorf("handler still reported after Cleanup: %+v", st)
+		}
+	}
+}
+
+// TestStatusCountsRememberedTokens: passthrough with a realm reports how
+// many upstream tokens it remembers.
+func TestStatusCountsRememberedTokens(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "b2", Upstream: &Upstream{Realm: "https://remembering.test"}})
+	r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
+	r.SetBasicAuth("up", "SECRET")
+	serve(t, h, &upstream{answer: `{"accountId":"acct","authorizationToken":"SECRET-token","apiInfo":{"storageApi":{"apiUrl":"https://b2.test"}}}`}, r)
+	for _, st := range statusOf(t) {
+		if st.Realm == "https://remembering.test" {
+			if st.RememberedTokens == nil || *st.RememberedTokens != 1 || st.RememberedTokensMax != maxRememberedTokens || st.UpstreamSession != nil {
+				t.Errorf("%+v", st)
+			}
+			return
+		}
+	}
+	t.Error("handler not in /bucketgate/status")
+}
+
+func TestStatusRefusesOtherMethods(t *testing.T) {
+	err := (adminStatus{}).handleStatus(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/bucketgate/status", nil))
+	if ae, ok := errors.AsType[caddy.APIError](err); !ok || ae.HTTPStatus != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %v", err)
+	}
+}
+
+// TestVerifiedCallerIsCaddysUser: the key id of a caller the gateway
+// verified becomes {http.auth.user.id}, the access log's user_id.
+func TestVerifiedCallerIsCaddysUser(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
+		Keys:     []auth.Key{{ID: "ci-deployer", Secret: "SECRET-deployer", Workspaces: map[string]string{"ws": "WRITE"}}},
+		Upstream: &Upstream{Token: "t"}})
+	for _, tc := range []struct{ auth, want string }{{"Bearer SECRET-deployer", "ci-deployer"}, {"Bearer wrong-secret", ""}} {
+		r := httptest.NewRequest(http.MethodPut, "/bucket/b1", strings.NewReader(`{"name":"n"}`))
+		r.Header.Set("Authorization", tc.auth)
+		repl := caddyhttp.NewTestReplacer(r)
+		serveNext(t, h, &upstream{answer: `{"success":true}`}, r)
+		if got, _ := repl.GetString("http.auth.user.id"); got != tc.want {
+			t.Errorf("%s: user id %q, want %q", tc.auth, got, tc.want)
+		}
+	}
+}
+
+// TestDecisionCarriesRequestID: under Caddy's server, the decision line
+// carries {http.request.uuid}, which the access log shows as uuid.
+func TestDecisionCarriesRequestID(t *testing.T) {
+	h, logs := newHandler(t, &Handler{})
+	r := post(`{"bucketId":"b1"}`)
+	ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
+	extra := new(caddyhttp.ExtraLogFields)
+	ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, extra)
+	r = r.WithContext(ctx)
+	repl := caddyhttp.NewTestReplacer(r)
+	serveNext(t, h, &upstream{answer: bucketAnswer}, r)
+	want, _ := repl.GetString("http.request.uuid")
+	entries := logs.FilterMessage("update forwarded").All()
+	if len(entries) != 1 || want == "" || entries[0].ContextMap()["request_id"] != want {
+		t.Errorf("decision %v, request id %q", logs.All(), want)
+	}
+}
+
+// upstreamFunc adapts a function to caddyhttp.Handler.
+type upstreamFunc func(http.ResponseWriter, *http.Request) error
+
+func (f upstreamFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) error { return f(w, r) }
+
+// serveNext is serve for any next handler, keeping the request's replacer
+// when it has one.
+func serveNext(t *testing.T, h *Handler, next caddyhttp.Handler, r *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	if _, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); !ok {
+		caddyhttp.NewTestReplacer(r)
+	}
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, r, next); err != nil {
+		t.Fatalf("ServeHTTP: %v", err)
+	}
+	return w
+}
