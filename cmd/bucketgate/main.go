@@ -9,13 +9,20 @@
 package main
 
 import (
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/bucketgate/bucketgate"
+	"github.com/bucketgate/bucketgate"
 	_ "github.com/bucketgate/bucketgate/module/emulator"
 )
+
+func init() {
+	// `bucketgate version` then reads "bucketgate v0.1.0 on Caddy v2.x.y
+	// h1:…": which gateway, and which Caddy it runs on.
+	caddy.CustomVersion = "bucketgate v" + bucketgate.Version + " on Caddy"
+}
 
 func main() {
 	caddycmd.Main()
