@@ -40,9 +40,29 @@ func TestExamples(t *testing.T) {
 				if !caddytest.CompareAdapt(t, file, string(src), "caddyfile", strings.TrimSpace(string(want))) {
 					t.Fatalf("%s does not adapt to %s", file, twin)
 				}
-				if cfg, _, err = caddyconfig.GetAdapter("caddyfile").Adapt(src, map[string]any{"filename": file}); err != nil {
+				var warnings []caddyconfig.Warning
+				if cfg, warnings, err = caddyconfig.GetAdapter("caddyfile").Adapt(src, map[string]any{"filename": file}); err != nil {
 					t.Fatal(err)
 				}
+				if len(warnings) > 0 {
+					t.Errorf("adapting warns: %v", warnings)
+				}
+			}
+			// Examples get copied: one that turns the admin API off turns off
+			// reloads and /metrics for whoever copies it, and a Host header
+			// set to the upstream's is what Caddy already does for HTTPS
+			// upstreams, and warns about.
+			var shape struct {
+				Admin *struct{ Disabled bool }
+			}
+			if err := json.Unmarshal(cfg, &shape); err != nil {
+				t.Fatal(err)
+			}
+			if shape.Admin != nil && shape.Admin.Disabled {
+				t.Error("example turns the admin API off")
+			}
+			if strings.Contains(string(cfg), "{http.reverse_proxy.upstream.hostport}") {
+				t.Error("example sets the Host header Caddy sets by itself")
 			}
 			var c caddy.Config
 			if err := json.Unmarshal(cfg, &c); err != nil {

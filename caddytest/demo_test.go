@@ -16,7 +16,7 @@ import (
 // configuration, and every test needs the demo's emulators fresh.
 var loads int
 
-// demoConfig is the root Caddyfile, the one the README's first command runs,
+// demoConfig is the root Caddyfile, the one the demo command runs,
 // moved onto the test admin endpoint and the tests' own ports, so that a
 // demo running on the same machine neither answers the tests' requests nor
 // gets them.
@@ -41,7 +41,7 @@ const demoPortShift = 10000
 var demoPorts = regexp.MustCompile(`:(808[0-4]|9100|9200)\b`)
 
 // shiftDemoPorts rewrites the demo's ports in a configuration, a script or
-// an expected output alike, so the README's walkthrough runs unchanged on
+// an expected output alike, so the demo walkthrough runs unchanged on
 // the tests' ports.
 func shiftDemoPorts(s string) string {
 	return demoPorts.ReplaceAllStringFunc(s, func(m string) string {
@@ -52,18 +52,19 @@ func shiftDemoPorts(s string) string {
 
 var fence = regexp.MustCompile("(?s)```(sh|text|json)\n(.*?)```")
 
-// TestREADMEDemo runs the README's demo walkthrough, block by block in one
-// shell, against the root Caddyfile, and compares every output with the one
-// the README shows, so the documentation cannot drift from the code.
-func TestREADMEDemo(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// TestDemoWalkthrough runs the demo walkthrough (docs/demo.md, linked from the
+// README), block by block in one shell, against the root Caddyfile, and
+// compares every output with the one the page shows, so the documentation
+// cannot drift from the code.
+func TestDemoWalkthrough(t *testing.T) {
+	readme, err := os.ReadFile("../docs/demo.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, section, ok := strings.Cut(string(readme), "<!-- demo:start")
 	section, _, ok2 := strings.Cut(section, "<!-- demo:end -->")
 	if !ok || !ok2 {
-		t.Fatal("README has no demo section")
+		t.Fatal("docs/demo.md has no demo section")
 	}
 	type step struct{ script, want string }
 	var steps []step
@@ -98,13 +99,13 @@ func TestREADMEDemo(t *testing.T) {
 			continue
 		}
 		if got := nonBlank(outputs[i]); got != nonBlank(shiftDemoPorts(s.want)) {
-			t.Errorf("step %d:\n%s\ngot:\n%s\nREADME shows:\n%s", i+1, s.script, got, s.want)
+			t.Errorf("step %d:\n%s\ngot:\n%s\ndocs/demo.md shows:\n%s", i+1, s.script, got, s.want)
 		}
 	}
 }
 
 // nonBlank drops blank lines: whether an answer ends in a newline is not
-// something the README documents.
+// something the walkthrough documents.
 func nonBlank(s string) string {
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {

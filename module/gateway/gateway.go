@@ -54,7 +54,7 @@ type Handler struct {
 
 	// UpstreamAPI is the API of the upstream, when it is not API: the gateway
 	// then translates each update from the client's API into the upstream's
-	// and the answer back (see the mapping in the README). Needs mode
+	// and the answer back (see the mapping in docs/translation.md). Needs mode
 	// gateway, since the gateway holds the upstream credentials. Default: API.
 	UpstreamAPI string `json:"upstream_api,omitempty"`
 

@@ -13,7 +13,7 @@ import (
 	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
-// mapping is the translation table: each row is a line of the README's
+// mapping is the translation table: each row is a line of docs/translation.md's
 // table and the examples that hold the code to it. An example's want is the
 // translated call ("PUT /bucket/<id> <body>" or a B2 body), "nothing" when
 // the upstream has nothing to change, or "refused: <part of the message>".
@@ -77,7 +77,7 @@ var mapping = []struct {
 
 type example struct{ body, want string }
 
-// renderMapping is the table as the README shows it.
+// renderMapping is the table as docs/translation.md shows it.
 func renderMapping() string {
 	var b strings.Builder
 	b.WriteString("| Flashback | B2 | Flashback client → B2 upstream | B2 client → Flashback upstream |\n|---|---|---|---|\n")
@@ -87,19 +87,20 @@ func renderMapping() string {
 	return b.String()
 }
 
-// TestMappingTableIsTheREADMEs holds the README's table to the one tested here.
-func TestMappingTableIsTheREADMEs(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestMappingTableIsTheDocs holds the table in docs/translation.md to the
+// one tested here.
+func TestMappingTableIsTheDocs(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/translation.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(readme), "<!-- mapping:start -->\n")
 	table, _, ok2 := strings.Cut(rest, "<!-- mapping:end -->")
 	if !ok || !ok2 {
-		t.Fatal("README has no mapping table markers")
+		t.Fatal("docs/translation.md has no mapping table markers")
 	}
 	if strings.TrimSpace(table) != strings.TrimSpace(renderMapping()) {
-		t.Errorf("README's mapping table differs from the tested one; it should read:\n%s", renderMapping())
+		t.Errorf("docs/translation.md's mapping table differs from the tested one; it should read:\n%s", renderMapping())
 	}
 }
 
