@@ -57,10 +57,11 @@ func TestOperatorsView(t *testing.T) {
 	}
 	var got struct {
 		Handlers []struct {
-			API, UpstreamAPI, Mode, Realm string
-			UpstreamAPIJSON               string `json:"upstream_api"`
-			Keys                          int
-			UpstreamSession               *struct {
+			API, Mode, Realm string
+			Listen           []string
+			UpstreamAPI      string `json:"upstream_api"`
+			Keys             int
+			UpstreamSession  *struct {
 				SignedIn  bool   `json:"signed_in"`
 				AccountID string `json:"account_id"`
 			} `json:"upstream_session"`
@@ -72,6 +73,10 @@ func TestOperatorsView(t *testing.T) {
 	}
 	var signedIn, notYet, remembering int
 	for _, h := range got.Handlers {
+		// Each names its site, so that an operator knows which it is.
+		if len(h.Listen) != 1 || !strings.HasPrefix(h.Listen[0], "127.0.0.1:1808") {
+			t.Errorf("handler %s -> %s (%s) listens on %v", h.API, h.UpstreamAPI, h.Mode, h.Listen)
+		}
 		switch {
 		case h.UpstreamSession != nil && h.UpstreamSession.SignedIn && h.UpstreamSession.AccountID == "demo-account":
 			signedIn++

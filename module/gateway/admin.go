@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func init() {
@@ -35,11 +36,15 @@ func (a adminStatus) Routes() []caddy.AdminRoute {
 
 // handlerStatus is one handler as /bucketgate/status reports it.
 type handlerStatus struct {
-	API         string `json:"api"`
-	UpstreamAPI string `json:"upstream_api"`
-	Mode        string `json:"mode"`
-	Realm       string `json:"realm,omitempty"`
-	ExternalURL string `json:"external_url,omitempty"`
+	// Server and Listen name the HTTP server the handler is in, and its
+	// addresses, when it is in one of the running configuration's routes.
+	Server      string   `json:"server,omitempty"`
+	Listen      []string `json:"listen,omitempty"`
+	API         string   `json:"api"`
+	UpstreamAPI string   `json:"upstream_api"`
+	Mode        string   `json:"mode"`
+	Realm       string   `json:"realm,omitempty"`
+	ExternalURL string   `json:"external_url,omitempty"`
 	// Keys is how many gateway keys the handler accepts (gateway mode).
 	Keys int `json:"keys,omitempty"`
 	// UpstreamSession is the gateway's own sign-in at a B2 upstream in
@@ -102,9 +107,52 @@ func (s *handlerSet) each(f func(*Handler)) {
 }
 
 func (s *handlerSet) statuses() []handlerStatus {
+	where := servers()
 	out := []handlerStatus{}
-	s.each(func(h *Handler) { out = append(out, h.status()) })
+	s.each(func(h *Handler) {
+		st := h.status()
+		if srv, ok := where[h]; ok {
+			st.Server, st.Listen = srv.name, srv.listen
+		}
+		out = append(out, st)
+	})
 	return out
+}
+
+type server struct {
+	name   string
+	listen []string
+}
+
+// servers finds the server of each handler in the running configuration's
+// HTTP app, in its routes and the subroutes within them (handle, route).
+func servers() map[*Handler]server {
+	out := make(map[*Handler]server)
+	app, err := caddy.ActiveContext().AppIfConfigured("http")
+	if err != nil {
+		return out
+	}
+	httpApp, ok := app.(*caddyhttp.App)
+	if !ok {
+		return out
+	}
+	for name, srv := range httpApp.Servers {
+		walkRoutes(srv.Routes, func(h *Handler) { out[h] = server{name, srv.Listen} })
+	}
+	return out
+}
+
+func walkRoutes(routes caddyhttp.RouteList, found func(*Handler)) {
+	for _, r := range routes {
+		for _, mh := range r.Handlers {
+			switch h := mh.(type) {
+			case *Handler:
+				found(h)
+			case *caddyhttp.Subroute:
+				walkRoutes(h.Routes, found)
+			}
+		}
+	}
 }
 
 // status reports h without its secrets: settings an operator wrote, counts,
