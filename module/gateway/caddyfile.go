@@ -198,6 +198,7 @@ func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
 	}
 	return nil
 }
+
 func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 	var k auth.Key
 	if !d.Args(&k.ID, &k.Secret) || d.NextArg() {
