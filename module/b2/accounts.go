@@ -164,18 +164,19 @@ func (*Dialect) TokenRefused(status int, body []byte) bool {
 }
 
 // Needs implements dialect.Accounts with B2's capability for each setting.
+// A setting sent as null is a setting not sent, as B2 reads it, and so
+// needs nothing.
 func (*Dialect) Needs(u *dialect.Update) []string {
 	needs := []string{"writeBuckets"}
-	if _, ok := u.Doc["defaultServerSideEncryption"]; ok {
+	if u.Doc["defaultServerSideEncryption"] != nil {
 		needs = append(needs, "writeBucketEncryption")
 	}
-	_, retention := u.Doc["defaultRetention"]
-	if lock, _ := u.Doc["fileLockEnabled"].(bool); retention || lock {
+	if lock, _ := u.Doc["fileLockEnabled"].(bool); u.Doc["defaultRetention"] != nil || lock {
 		// Turning Object Lock off is refused by B2 for locked buckets and a
 		// no-op otherwise, so only turning it on needs the capability.
 		needs = append(needs, "writeBucketRetentions")
 	}
-	if _, ok := u.Doc["replicationConfiguration"]; ok {
+	if u.Doc["replicationConfiguration"] != nil {
 		needs = append(needs, "writeBucketReplications")
 	}
 	return needs

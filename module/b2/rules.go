@@ -8,22 +8,20 @@ import (
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
 
-// Limits B2 enforces that a JSON Schema cannot state.
-const (
-	maxCORSRuleBytes   = 1000 // a rule's strings together must stay under this
-	maxBucketInfoBytes = 2048 // one bucketInfo value
-)
+// maxCORSRuleBytes is B2's documented bound on a CORS rule, which a JSON
+// Schema cannot state: a rule's strings together must stay under it.
+const maxCORSRuleBytes = 1000
 
 // rules checks what JSON Schema cannot: relations between values. It runs on
 // every document, valid or not, so that one answer lists every problem; each
 // check therefore reads defensively and skips values of the wrong type,
-// which the schema already reports.
+// which the schema already reports. A null reads as the field's absence,
+// as it does at B2. Every rule here is one B2 documents; none is invented.
 func rules(doc map[string]any) []dialect.Violation {
 	var vs []dialect.Violation
 	vs = append(vs, corsRules(doc["corsRules"])...)
 	vs = append(vs, lifecycleRules(doc["lifecycleRules"])...)
 	vs = append(vs, retention(doc["defaultRetention"])...)
-	vs = append(vs, bucketInfo(doc["bucketInfo"])...)
 	return vs
 }
 
@@ -48,8 +46,60 @@ func corsRules(v any) []dialect.Violation {
 			vs = append(vs, dialect.Violation{Path: at, Message: fmt.Sprintf("is %d bytes of names, origins, headers and operations; a rule must be under %d", n, maxCORSRuleBytes)})
 		}
 		vs = append(vs, origins(at+".allowedOrigins", rule["allowedOrigins"])...)
+		vs = append(vs, allowedHeaders(at+".allowedHeaders", rule["allowedHeaders"])...)
+		vs = append(vs, exposeHeaders(at+".exposeHeaders", rule["exposeHeaders"])...)
 	}
 	return vs
+}
+
+// allowedHeaders applies B2's rule for request headers a rule allows: "*"
+// matches every header and so must be the only entry. Other entries are
+// header names, or prefixes ending in "*"; B2 documents no other form.
+func allowedHeaders(at string, v any) []dialect.Violation {
+	list, _ := v.([]any)
+	var vs []dialect.Violation
+	for i, item := range list {
+		if h, ok := item.(string); ok && h == "*" && len(list) > 1 {
+			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("%s[%d]", at, i), Message: `"*" must be the only allowed header when present`})
+		}
+	}
+	return vs
+}
+
+// exposeHeaders applies B2's rule for response headers a rule exposes: each
+// entry is a complete header name, so a wildcard or a character no header
+// name holds is refused.
+func exposeHeaders(at string, v any) []dialect.Violation {
+	list, _ := v.([]any)
+	var vs []dialect.Violation
+	for i, item := range list {
+		if h, ok := item.(string); ok && !isHeaderName(h) {
+			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("%s[%d]", at, i), Message: "must be a complete header name, such as x-bz-content-sha1, with no wildcard"})
+		}
+	}
+	return vs
+}
+
+// isHeaderName reports whether s is an HTTP field name (RFC 9110 token)
+// other than a wildcard.
+func isHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c == '*' || !isTokenChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // corsRuleBytes measures a rule as B2 does: the UTF-8 length of every string
@@ -163,16 +213,4 @@ func retention(v any) []dialect.Violation {
 		return []dialect.Violation{{Path: "defaultRetention.period", Message: "must be null or absent when mode is null or none"}}
 	}
 	return nil
-}
-
-func bucketInfo(v any) []dialect.Violation {
-	info, _ := v.(map[string]any)
-	var vs []dialect.Violation
-	for k, val := range info {
-		if s, ok := val.(string); ok && len(s) > maxBucketInfoBytes {
-			vs = append(vs, dialect.Violation{Path: "bucketInfo." + k, Message: fmt.Sprintf("must be at most %d bytes", maxBucketInfoBytes)})
-		}
-	}
-	sort.Slice(vs, func(i, j int) bool { return vs[i].Path < vs[j].Path })
-	return vs
 }

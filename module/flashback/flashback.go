@@ -114,10 +114,11 @@ func (*Dialect) SetCredential(r *http.Request, token string) {
 	r.Header.Set("Authorization", "Bearer "+token)
 }
 
-// Validate checks the document against the schema and the endpoint rules.
+// Validate checks the document against the schema and the rules it leaves
+// to code.
 func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
 	vs := d.schema.Validate(u.Doc)
-	vs = append(vs, endpoint(u.Doc["endpoint"])...)
+	vs = append(vs, rules(u.Doc)...)
 	if len(vs) == 0 {
 		return nil
 	}

@@ -72,8 +72,13 @@ func (*Dialect) MovesTo(u *dialect.Update) (string, bool) {
 	return ws, ok
 }
 
-// revision hashes the owner-controlled fields into a positive integer that
-// fits a JSON number exactly (53 bits), so it reads the same in every client.
+// revision hashes the owner-controlled fields into a positive integer of at
+// most 31 bits. The same number is this bucket's ETag and, through B2
+// translation, its B2 revision, which B2 clients read into a 32-bit int
+// (b2-sdk-java, the Rust client's field is narrower still): a larger one
+// would keep them from even listing the bucket. Any change to a hashed field
+// changes the number but for a 1 in 2^31 collision, which is the price of
+// a revision Flashback itself does not keep.
 func revision(b gjson.Result) int64 {
 	h := sha256.New()
 	for _, f := range stateFields {
@@ -83,7 +88,7 @@ func revision(b gjson.Result) int64 {
 		h.Write([]byte(v.Raw))
 		h.Write([]byte{0})
 	}
-	n := int64(binary.BigEndian.Uint64(h.Sum(nil)) & (1<<53 - 1))
+	n := int64(binary.BigEndian.Uint64(h.Sum(nil)) & (1<<31 - 1))
 	if n == 0 {
 		n = 1
 	}

@@ -102,6 +102,9 @@ func parseUpdate(f fields) (*updateRequest, *apiError) {
 		if aerr != nil {
 			return nil, aerr
 		}
+		if rev < 0 {
+			return nil, badRequest("ifRevisionIs must not be negative")
+		}
 		req.ifRevisionIs = some(rev)
 	}
 	req.changes, aerr = parseChanges(f)
@@ -348,8 +351,16 @@ func parseCORSRule(v any, path string) (corsRule, *apiError) {
 	if rule.AllowedHeaders, aerr = f.optStrings(path, "allowedHeaders"); aerr != nil {
 		return rule, aerr
 	}
+	if aerr := checkAllowedHeaders(rule.AllowedHeaders, path+".allowedHeaders"); aerr != nil {
+		return rule, aerr
+	}
 	if rule.ExposeHeaders, aerr = f.optStrings(path, "exposeHeaders"); aerr != nil {
 		return rule, aerr
+	}
+	for i, h := range rule.ExposeHeaders {
+		if !completeHeaderName(h) {
+			return rule, badRequest("%s.exposeHeaders[%d] must be a complete header name", path, i)
+		}
 	}
 	age, aerr := f.need(path, "maxAgeSeconds")
 	if aerr != nil {
@@ -403,6 +414,36 @@ func checkOrigins(origins []string, path string) *apiError {
 		}
 	}
 	return nil
+}
+
+// checkAllowedHeaders applies B2's rule that "*", which allows every
+// header, stands alone; the other entries are header names, or prefixes of
+// them ending in "*".
+func checkAllowedHeaders(headers []string, path string) *apiError {
+	for i, h := range headers {
+		switch {
+		case h == "*" && len(headers) > 1:
+			return badRequest(`%s: "*" must be the only header when present`, path)
+		case h == "":
+			return badRequest("%s[%d] must not be empty", path, i)
+		}
+	}
+	return nil
+}
+
+// completeHeaderName reports whether h is an HTTP header name with no
+// wildcard, as B2 wants the headers a CORS rule exposes.
+func completeHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for _, c := range h {
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("!#$%&'+-.^_`|~", c)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 var lifecycleDayFields = []string{
@@ -633,8 +674,8 @@ func parseReplicationSource(v any, path string) (*replicationSource, *apiError) 
 	if aerr != nil {
 		return nil, aerr
 	}
-	if len(items) == 0 || len(items) > maxReplicationRules {
-		return nil, badRequest("%s.replicationRules must hold 1 to %d rules", path, maxReplicationRules)
+	if len(items) > maxReplicationRules {
+		return nil, badRequest("%s.replicationRules may hold at most %d rules", path, maxReplicationRules)
 	}
 	names := make(map[string]bool)
 	for i, item := range items {
@@ -702,16 +743,12 @@ func parseReplicationDestination(v any, path string) (*replicationDestination, *
 	if aerr := f.only(path, "sourceToDestinationKeyMapping"); aerr != nil {
 		return nil, aerr
 	}
-	mv, aerr := f.need(path, "sourceToDestinationKeyMapping")
-	if aerr != nil {
-		return nil, aerr
-	}
-	mf, aerr := asObject(mv, path+".sourceToDestinationKeyMapping")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if len(mf) == 0 {
-		return nil, badRequest("%s.sourceToDestinationKeyMapping must not be empty", path)
+	// B2 documents no minimum: an absent or empty mapping maps no key.
+	mf := fields{}
+	if mv, ok := f.get("sourceToDestinationKeyMapping"); ok {
+		if mf, aerr = asObject(mv, path+".sourceToDestinationKeyMapping"); aerr != nil {
+			return nil, aerr
+		}
 	}
 	mapping := make(map[string]string, len(mf))
 	for _, k := range sortedKeys(mf) {

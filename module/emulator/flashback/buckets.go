@@ -38,7 +38,7 @@ type Bucket struct {
 	// Region is the provider region, e.g. us-east-1.
 	Region string `json:"region,omitempty"`
 
-	// Endpoint is the provider's URL; https, or http for a loopback host.
+	// Endpoint is the provider's URL, http or https; empty for its default.
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// Key is the provider access key (for S3 also a role ARN; for GCS the

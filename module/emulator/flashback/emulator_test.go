@@ -248,8 +248,8 @@ func TestValidateConfig(t *testing.T) {
 		{"bad storage type", func(e *Emulator) { e.Buckets[0].StorageType = "AZURE" }, "storage_type: must be one of S3, GCS, BLOB"},
 		{"missing provider bucket", func(e *Emulator) { e.Buckets[1].Bucket = "" }, "bucket: is required"},
 		{"bad provider bucket", func(e *Emulator) { e.Buckets[0].Bucket = "Backups" }, "bucket: not a valid S3 bucket name"},
-		{"plain http endpoint", func(e *Emulator) { e.Buckets[0].Endpoint = "http://s3.example.com" }, "endpoint: must use https"},
-		{"bad api key id", func(e *Emulator) { e.Buckets[0].APIKeyID = "key-1" }, "api_key_id: must be a lowercase UUID"},
+		{"ftp endpoint", func(e *Emulator) { e.Buckets[0].Endpoint = "ftp://s3.example.com" }, "endpoint: must use http or https"},
+		{"bad api key id", func(e *Emulator) { e.Buckets[0].APIKeyID = "key-1" }, "api_key_id: must be a UUID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := testConfig()

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -33,7 +32,7 @@ type field struct {
 	conf     string // name in this module's configuration
 	max      int    // longest value, in characters
 	required bool   // on create
-	anyText  bool   // control characters allowed: a GCS secret is a PEM key, newlines and all
+	empty    bool   // "" allowed: the provider's default endpoint or region
 	check    func(string) string
 	set      func(*record, string)
 }
@@ -49,11 +48,11 @@ var fields = []field{
 	// Long enough for an IAM role ARN, which S3 accepts in place of an access key.
 	{wire: "key", conf: "key", max: 2048,
 		set: func(r *record, v string) { r.Key = v }},
-	{wire: "secret", conf: "secret", max: 8192, anyText: true,
+	{wire: "secret", conf: "secret", max: 8192,
 		set: func(r *record, v string) { r.SecretSHA256 = digest(v) }},
-	{wire: "region", conf: "region", max: 64, check: checkRegion,
+	{wire: "region", conf: "region", max: 64, empty: true,
 		set: func(r *record, v string) { r.Region = v }},
-	{wire: "endpoint", conf: "endpoint", max: 2048, check: checkEndpoint,
+	{wire: "endpoint", conf: "endpoint", max: 2048, empty: true, check: checkEndpoint,
 		set: func(r *record, v string) { r.Endpoint = v }},
 	{wire: "workspaceId", conf: "workspace", max: 255, required: true,
 		set: func(r *record, v string) { r.WorkspaceID = v }},
@@ -238,12 +237,12 @@ func checkBody(b body, cur *record) problems {
 
 func (f field) validate(v string) string {
 	switch {
+	case v == "" && f.empty:
+		return ""
 	case v == "":
 		return "must not be empty"
 	case utf8.RuneCountInString(v) > f.max:
 		return fmt.Sprintf("must be at most %d characters", f.max)
-	case !f.anyText && strings.ContainsFunc(v, unicode.IsControl):
-		return "must not contain control characters"
 	case f.check != nil:
 		return f.check(v)
 	}
@@ -258,17 +257,9 @@ func checkStorageType(v string) string {
 	return "must be one of S3, GCS, BLOB"
 }
 
-var regionName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
-
-func checkRegion(v string) string {
-	if !regionName.MatchString(v) {
-		return "must be letters, digits and hyphens, beginning and ending with a letter or digit"
-	}
-	return ""
-}
-
-// checkEndpoint allows plain http only to a loopback host, where a local
-// S3-compatible server (MinIO and the like) runs without TLS.
+// checkEndpoint takes an http or https URL to any host: S3-compatible
+// storage on premises is often plain http. A user, query or fragment is
+// refused, since the endpoint is shown back wherever the bucket is.
 func checkEndpoint(v string) string {
 	u, err := url.Parse(v)
 	if err != nil || !u.IsAbs() || u.Opaque != "" || u.Host == "" {
@@ -277,53 +268,97 @@ func checkEndpoint(v string) string {
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return "must not carry credentials, a query or a fragment"
 	}
-	switch {
-	case u.Scheme == "https":
-		return ""
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
 		return ""
 	}
-	return "must use https (http only for localhost, 127.0.0.0/8 or ::1)"
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return "must use http or https"
 }
 
 var uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
+// isUUID reports whether v is a UUID as this emulator writes its own ids.
 func isUUID(v string) bool { return uuidForm.MatchString(v) }
 
+// checkUUID takes a UUID in either case, as RFC 9562 says readers must.
 func checkUUID(v string) string {
-	if !isUUID(v) {
-		return "must be a lowercase UUID"
+	if !isUUID(strings.ToLower(v)) {
+		return "must be a UUID"
 	}
 	return ""
 }
 
-var (
-	dnsBucket  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	blobBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
-)
-
-// checkBucketName applies the provider's naming rules for the storage type.
+// checkBucketName applies the naming rules of the provider storageType
+// names: Amazon S3's, Google Cloud Storage's or Azure Blob Storage's.
 func checkBucketName(storageType, name string) string {
 	switch storageType {
 	case "BLOB":
-		if !blobBucket.MatchString(name) || strings.Contains(name, "--") {
-			return "not a valid BLOB container name: 3 to 63 lowercase letters, digits and single hyphens, beginning and ending with a letter or digit"
-		}
-	default:
-		// Consecutive dots make an empty DNS label; an IP address is not a
-		// host name at all.
-		_, ipErr := netip.ParseAddr(name)
-		if !dnsBucket.MatchString(name) || strings.Contains(name, "..") || ipErr == nil {
-			return fmt.Sprintf("not a valid %s bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit", storageType)
-		}
+		return blobContainerName(name)
+	case "GCS":
+		return gcsBucketName(name)
+	}
+	return s3BucketName(name)
+}
+
+func s3BucketName(name string) string {
+	if len(name) < 3 || len(name) > 63 || !charsIn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") ||
+		!letterOrDigitEnds(name) || strings.Contains(name, "..") || isIPAddress(name) {
+		return "not a valid S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, no empty label, not an IP address"
 	}
 	return ""
+}
+
+// gcsBucketName: dotted names may run to 222 characters, each part at most
+// 63; underscores are allowed; names about Google are reserved.
+func gcsBucketName(name string) string {
+	limit := 63
+	if strings.Contains(name, ".") {
+		limit = 222
+	}
+	partTooLong := false
+	for _, part := range strings.Split(name, ".") {
+		if part == "" || len(part) > 63 {
+			partTooLong = true
+		}
+	}
+	switch {
+	case len(name) < 3 || len(name) > limit || partTooLong ||
+		!charsIn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-_") || !letterOrDigitEnds(name) || isIPAddress(name):
+		return "not a valid GCS bucket name: 3 to 63 lowercase letters, digits, hyphens, underscores and dots (222 when dotted, 63 a part), beginning and ending with a letter or digit, not an IP address"
+	case strings.HasPrefix(name, "goog") || strings.Contains(name, "google"):
+		return `not a valid GCS bucket name: names beginning with "goog" or containing "google" are reserved`
+	}
+	return ""
+}
+
+// blobContainerName: Azure's special containers are names of their own.
+func blobContainerName(name string) string {
+	switch name {
+	case "$root", "$web", "$logs":
+		return ""
+	}
+	if len(name) < 3 || len(name) > 63 || !charsIn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") ||
+		!letterOrDigitEnds(name) || strings.Contains(name, "--") {
+		return "not a valid BLOB container name: 3 to 63 lowercase letters, digits and single hyphens, beginning and ending with a letter or digit"
+	}
+	return ""
+}
+
+func charsIn(s, allowed string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune(allowed, c) {
+			return false
+		}
+	}
+	return true
+}
+
+func letterOrDigitEnds(s string) bool {
+	ok := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+	return s != "" && ok(s[0]) && ok(s[len(s)-1])
+}
+
+func isIPAddress(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
