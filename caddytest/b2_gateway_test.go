@@ -89,7 +89,7 @@ func TestB2FrontDoor(t *testing.T) {
 				`{"status":400,"code":"bad_json","message":"request body is empty; expected a JSON object"}`},
 			{"not JSON", "POST", "/b2api/v3/b2_update_bucket", `bucketId=b1`, auth, 400, `"code":"bad_json"`},
 			{"schema", "POST", "/b2api/v1/b2_update_bucket", `{"bucketId":"b1","bucketType":"snapshot","corsRules":[{}]}`, auth, 400,
-				`{"status":400,"code":"bad_request","message":"invalid request: bucketType: must be one of allPublic, allPrivate; corsRules[0].allowedOperations: is required; corsRules[0].allowedOrigins: is required; corsRules[0].corsRuleName: is required; corsRules[0].maxAgeSeconds: is required"}`},
+				`{"status":400,"code":"bad_request","message":"invalid request: bucketType: must be one of allPublic, allPrivate, null; corsRules[0].allowedOperations: is required; corsRules[0].allowedOrigins: is required; corsRules[0].corsRuleName: is required; corsRules[0].maxAgeSeconds: is required"}`},
 			{"too large", "POST", "/b2api/v3/b2_update_bucket", `{"bucketId":"b1","bucketInfo":{"a":"` + strings.Repeat("x", 5000) + `"}}`, auth, 413,
 				`{"status":413,"code":"request_too_large","message":"request body is larger than the 4096 bytes allowed"}`},
 			{"duplicate keys", "POST", "/b2api/v3/b2_update_bucket", `{"bucketId":"b1","bucketId":"b2"}`, auth, 400, `"message":"request body refused: duplicate key at bucketId (byte 17)"`},

@@ -86,8 +86,8 @@ func TestFlashbackFrontDoor(t *testing.T) {
 		}{
 			{"no token", gw, `{"name":"x"}`, nil, 401, `{"success":false,"message":"missing Authorization header: send Authorization: Bearer <access token>"}`},
 			{"malformed token", gw, `{"name":"x"}`, []string{"Authorization", "Bearer a b"}, 401, "malformed Authorization header"},
-			{"invalid fields", gw, `{"storageType":"FTP","endpoint":"http://s3.example.com","secret":""}`, writer, 400,
-				`{"success":false,"message":"invalid request: endpoint: must use https; http is allowed only to a loopback host; secret: must be at least 1 characters long; storageType: must be one of S3, GCS, BLOB"}`},
+			{"invalid fields", gw, `{"storageType":"FTP","endpoint":"ftp://s3.example.com","secret":""}`, writer, 400,
+				`{"success":false,"message":"invalid request: endpoint: must use http or https; secret: must be at least 1 characters long; storageType: must be one of S3, GCS, BLOB"}`},
 			{"unknown field", gw, `{"owner":"x"}`, writer, 400, "owner: is not an allowed field"},
 			{"empty update", gw, `{}`, writer, 400, "names no field to change"},
 			{"bad path id", "http://localhost:9291/bucket/a%20b", `{"name":"x"}`, writer, 400, "bucketId in the path"},

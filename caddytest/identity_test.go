@@ -186,12 +186,24 @@ func TestIdentityMatrix(t *testing.T) {
 			{"only-a", bucketA, `"bucketInfo":{"k":"a"}`, 200, ""},
 			{"only-a", bucketB, `"bucketInfo":{"k":"b"}`, 401, "may not use this bucket"},
 		} {
-			body := `{"accountId":"anything","bucketId":"` + tc.bucket + `",` + tc.fields + `}`
+			body := `{"accountId":"acct-1","bucketId":"` + tc.bucket + `",` + tc.fields + `}`
 			status, _, got := do(t, tester, "POST", b2gw+"/b2api/v2/b2_update_bucket", body, "Authorization", tokens[tc.key])
 			want := `"code":"unauthorized"`
 			if status != tc.status || (tc.status == 401 && (!strings.Contains(got, want) || !strings.Contains(got, tc.code))) {
 				t.Errorf("%s on %s with %s: %d %s, want %d %s", tc.key, tc.bucket[:1], tc.fields, status, got, tc.status, tc.code)
 			}
+		}
+		// B2 refuses an accountId that is not the token's; the gateway must
+		// not put its own in and apply what B2 would refuse.
+		body := `{"accountId":"another-account","bucketId":"` + bucketA + `","bucketInfo":{"k":"other"}}`
+		if status, _, got := do(t, tester, "POST", b2gw+"/b2api/v2/b2_update_bucket", body, "Authorization", tokens["full"]); status != 401 || !strings.Contains(got, `"code":"unauthorized"`) {
+			t.Errorf("another account's id: %d %s", status, got)
+		}
+		// An accountId left out, or null as b2-sdk-java may send it, is the
+		// token's own.
+		body = `{"accountId":null,"bucketId":"` + bucketA + `","bucketInfo":{"k":"v"}}`
+		if status, _, got := do(t, tester, "POST", b2gw+"/b2api/v2/b2_update_bucket", body, "Authorization", tokens["full"]); status != 200 {
+			t.Errorf("null accountId: %d %s", status, got)
 		}
 	})
 

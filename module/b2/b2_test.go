@@ -75,14 +75,14 @@ func TestAcceptsWhatRealClientsSend(t *testing.T) {
 		"file lock only":               `{"bucketId":"b1","fileLockEnabled":false}`,
 		// b2-sdk-java: every field it was not given is an explicit null
 		// (B2StorageClientWebifierImplTest.testUpdateBucket).
-		"java SDK nulls": `{"accountId":"accountId1","bucketId":"bucket1","bucketInfo":null,"bucketType":null,"corsRules":[{"allowedHeaders":null,"allowedOperations":["b2_download_file_by_id"],"allowedOrigins":["https://something.com"],"corsRuleName":"rule-name","exposeHeaders":null,"maxAgeSeconds":0}],"ifRevisionIs":1,"lifecycleRules":null}`,
-		"java SDK 6 nulls": `{"accountId":"a","bucketId":"b1","bucketInfo":null,"bucketType":"allPublic","corsRules":null,"defaultRetention":null,"defaultServerSideEncryption":null,"fileLockEnabled":null,"ifRevisionIs":null,"lifecycleRules":null,"replicationConfiguration":null}`,
-		"ifRevisionIs zero":          `{"bucketId":"b1","ifRevisionIs":0}`,
-		"bucketInfo value of 4 KiB":  `{"bucketId":"b1","bucketInfo":{"a":"` + strings.Repeat("x", 4096) + `"}}`,
-		"duplicate CORS operations":  `{"bucketId":"b1","corsRules":[{"corsRuleName":"rule-name","allowedOrigins":["*"],"allowedOperations":["s3_get","s3_get"],"maxAgeSeconds":1}]}`,
-		"allowed headers wildcards":  `{"bucketId":"b1","corsRules":[{"corsRuleName":"rule-name","allowedOrigins":["*"],"allowedOperations":["s3_get"],"allowedHeaders":["x-bz-info-*","range"],"maxAgeSeconds":1}]}`,
-		"empty replication rules":    `{"bucketId":"b1","replicationConfiguration":{"asReplicationSource":{"sourceApplicationKeyId":"k1","replicationRules":[]}}}`,
-		"wildcard origin forms":        `{"bucketId":"b1","corsRules":[{"corsRuleName":"origins","allowedOrigins":["https://*.example.com","https://*:8765","https"],"allowedOperations":["b2_upload_file"],"maxAgeSeconds":86400}]}`,
+		"java SDK nulls":            `{"accountId":"accountId1","bucketId":"bucket1","bucketInfo":null,"bucketType":null,"corsRules":[{"allowedHeaders":null,"allowedOperations":["b2_download_file_by_id"],"allowedOrigins":["https://something.com"],"corsRuleName":"rule-name","exposeHeaders":null,"maxAgeSeconds":0}],"ifRevisionIs":1,"lifecycleRules":null}`,
+		"java SDK 6 nulls":          `{"accountId":"a","bucketId":"b1","bucketInfo":null,"bucketType":"allPublic","corsRules":null,"defaultRetention":null,"defaultServerSideEncryption":null,"fileLockEnabled":null,"ifRevisionIs":null,"lifecycleRules":null,"replicationConfiguration":null}`,
+		"ifRevisionIs zero":         `{"bucketId":"b1","ifRevisionIs":0}`,
+		"bucketInfo value of 4 KiB": `{"bucketId":"b1","bucketInfo":{"a":"` + strings.Repeat("x", 4096) + `"}}`,
+		"duplicate CORS operations": `{"bucketId":"b1","corsRules":[{"corsRuleName":"rule-name","allowedOrigins":["*"],"allowedOperations":["s3_get","s3_get"],"maxAgeSeconds":1}]}`,
+		"allowed headers wildcards": `{"bucketId":"b1","corsRules":[{"corsRuleName":"rule-name","allowedOrigins":["*"],"allowedOperations":["s3_get"],"allowedHeaders":["x-bz-info-*","range"],"maxAgeSeconds":1}]}`,
+		"empty replication rules":   `{"bucketId":"b1","replicationConfiguration":{"asReplicationSource":{"sourceApplicationKeyId":"k1","replicationRules":[]}}}`,
+		"wildcard origin forms":     `{"bucketId":"b1","corsRules":[{"corsRuleName":"origins","allowedOrigins":["https://*.example.com","https://*:8765","https"],"allowedOperations":["b2_upload_file"],"maxAgeSeconds":86400}]}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -347,6 +347,9 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if derr := h.authorise(who, u); derr != nil {
 		return h.refuse(w, d, derr)
 	}
+	if derr := h.sameAccount(r, next, who, u); derr != nil {
+		return h.refuse(w, d, derr)
+	}
 
 	pre, derr := h.precondition(r, u)
 	if derr != nil {

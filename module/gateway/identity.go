@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
@@ -365,4 +366,31 @@ func routeTo(r *http.Request, base string) {
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set(upstreamPlaceholder, host)
 	}
+}
+
+// sameAccount refuses, for a gateway key, an update naming another account
+// than the one its sign-in answer showed (the upstream's, or the gateway's
+// own name for an upstream without accounts), as B2 refuses an accountId
+// that is not the token's. The gateway would otherwise put its own account
+// in and apply an update B2 itself refuses.
+func (h *Handler) sameAccount(r *http.Request, next caddyhttp.Handler, who *caller, u *dialect.Update) *dialect.Error {
+	if who.key == nil || h.accounts == nil {
+		return nil
+	}
+	acct := h.accounts.Account(u)
+	if acct == "" {
+		return nil
+	}
+	want := translatedAccount
+	if h.b2 != nil {
+		g, derr := h.upstreamGrant(r, next)
+		if derr != nil {
+			return derr
+		}
+		want = g.AccountID
+	}
+	if acct != want {
+		return dialect.Errorf(dialect.Forbidden, "accountId is not the account of this token")
+	}
+	return nil
 }

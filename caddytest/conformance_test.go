@@ -1,0 +1,265 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// conformanceCase is one line of a corpus under testdata/conformance: a body
+// a real client sends or a service documents, and the service's answer to it.
+type conformanceCase struct {
+	Name string `json:"name"`
+	// Source names where the body comes from: a client's repository and
+	// file, or a documentation page.
+	Source string `json:"source"`
+	// Bucket is how the bucket the body updates is created: B2's
+	// b2_create_bucket settings, or Flashback's POST /bucket fields.
+	Bucket map[string]any `json:"bucket"`
+	// Body is sent after its placeholders are filled in: "$ACCOUNT_ID",
+	// "$BUCKET_ID" and "$WORKSPACE_ID" with the values of the run, and
+	// "$REVISION" (quotes and all) with the bucket's current revision.
+	Body json.RawMessage `json:"body"`
+	Want struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"` // B2's error code; Flashback has none
+	} `json:"want"`
+}
+
+func loadCorpus(t *testing.T, file string) []conformanceCase {
+	t.Helper()
+	f, err := os.Open("../testdata/conformance/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []conformanceCase
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		var c conformanceCase
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			t.Fatalf("%s:%d: %v", file, line, err)
+		}
+		if c.Name == "" || c.Source == "" || len(c.Body) == 0 || c.Want.Status == 0 {
+			t.Fatalf("%s:%d: a case needs a name, a source, a body and the service's answer", file, line)
+		}
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+func fill(body json.RawMessage, values map[string]string) string {
+	s := string(body)
+	for k, v := range values {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	return s
+}
+
+// conformanceSites are the two emulators with the gateway in front of each,
+// once passing clients' own credentials through and once in gateway mode.
+const conformanceSites = globals + `
+:9380 {
+	b2_emulator {
+		api_url http://127.0.0.1:9380
+		account conformance-account {
+			key conf-key-id conf-app-key {
+				capabilities all
+			}
+		}
+	}
+}
+:9381 {
+	bucketgate {
+		api b2
+		upstream {
+			realm http://127.0.0.1:9380
+		}
+	}
+	reverse_proxy {http.bucketgate.upstream}
+}
+:9382 {
+	bucketgate {
+		api b2
+		mode gateway
+		signing_secret conformance-signing-secret-0123456789abcdef
+		key conf-gw-id conf-gw-key {
+			capabilities all
+			allow_public
+		}
+		upstream {
+			realm http://127.0.0.1:9380
+			key_id conf-key-id
+			application_key conf-app-key
+		}
+	}
+	reverse_proxy {http.bucketgate.upstream}
+}
+:9383 {
+	flashback_emulator {
+		workspace conf-workspace
+		user conf-token {
+			role conf-workspace WRITE
+		}
+	}
+}
+:9384 {
+	bucketgate {
+		api flashback
+	}
+	reverse_proxy 127.0.0.1:9383
+}
+:9385 {
+	bucketgate {
+		api flashback
+		mode gateway
+		key conf-gw-id conf-gw-key {
+			workspace conf-workspace WRITE
+		}
+		upstream {
+			token conf-token
+		}
+	}
+	reverse_proxy 127.0.0.1:9383
+}
+`
+
+// TestConformance runs every corpus case against each emulator over HTTP
+// and against the gateway in front of it, through Caddy, in both modes.
+// Every one of them must give the service's answer: the emulators are the
+// oracle of the other integration tests, so they are held to the corpus
+// independently of the gateway.
+func TestConformance(t *testing.T) {
+	b2Cases := loadCorpus(t, "b2_update_bucket.jsonl")
+	fbCases := loadCorpus(t, "flashback_update_bucket.jsonl")
+	if n := len(b2Cases) + len(fbCases); n < 150 {
+		t.Fatalf("the corpus has %d cases; it must keep at least 150", n)
+	}
+	tester := startCaddy(t, conformanceSites, "caddyfile")
+
+	owner := b2SignIn(t, tester, "http://127.0.0.1:9380", "conf-key-id", "conf-app-key")
+	for _, target := range []struct{ name, realm, keyID, key string }{
+		{"b2 emulator", "http://127.0.0.1:9380", "conf-key-id", "conf-app-key"},
+		{"b2 gateway passthrough", "http://127.0.0.1:9381", "conf-key-id", "conf-app-key"},
+		{"b2 gateway mode", "http://127.0.0.1:9382", "conf-gw-id", "conf-gw-key"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			client := b2SignIn(t, tester, target.realm, target.keyID, target.key)
+			for i, c := range b2Cases {
+				t.Run(c.Name, func(t *testing.T) {
+					id, rev := owner.createBucket(t, tester, fmt.Sprintf("conformance-%d", i), c.Bucket)
+					defer owner.deleteBucket(t, tester, id)
+					body := fill(c.Body, map[string]string{`"$REVISION"`: strconv.FormatInt(rev, 10), "$ACCOUNT_ID": client.accountID, "$BUCKET_ID": id})
+					status, _, answer := do(t, tester, "POST", client.apiURL+"/b2api/v3/b2_update_bucket", body, "Authorization", client.token)
+					var got struct {
+						Code     string `json:"code"`
+						BucketID string `json:"bucketId"`
+					}
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status != c.Want.Status || got.Code != c.Want.Code || (status == 200 && got.BucketID != id) {
+						t.Errorf("got %d %.300s; the service answers %d %s (source: %s)", status, answer, c.Want.Status, c.Want.Code, c.Source)
+					}
+				})
+			}
+		})
+	}
+
+	owner2 := []string{"Authorization", "Bearer conf-token", "Content-Type", "application/json"}
+	for _, target := range []struct{ name, base, token string }{
+		{"flashback emulator", "http://127.0.0.1:9383", "conf-token"},
+		{"flashback gateway passthrough", "http://127.0.0.1:9384", "conf-token"},
+		{"flashback gateway mode", "http://127.0.0.1:9385", "conf-gw-key"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			for i, c := range fbCases {
+				t.Run(c.Name, func(t *testing.T) {
+					create := map[string]any{"name": "Conformance", "storageType": "S3", "bucket": fmt.Sprintf("conformance-%d", i),
+						"workspaceId": "conf-workspace", "key": "AKIAIOSFODNN7EXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+					for k, v := range c.Bucket {
+						create[k] = v
+					}
+					raw, _ := json.Marshal(create)
+					status, _, answer := do(t, tester, "POST", "http://127.0.0.1:9383/bucket", string(raw), owner2...)
+					var made struct{ BucketID string }
+					if err := json.Unmarshal([]byte(answer), &made); status != 200 || err != nil || made.BucketID == "" {
+						t.Fatalf("creating the bucket: %d %s", status, answer)
+					}
+					defer do(t, tester, "DELETE", "http://127.0.0.1:9383/bucket/"+made.BucketID, "", owner2...)
+
+					body := fill(c.Body, map[string]string{"$WORKSPACE_ID": "conf-workspace"})
+					status, _, answer = do(t, tester, "PUT", target.base+"/bucket/"+made.BucketID, body,
+						"Authorization", "Bearer "+target.token, "Content-Type", "application/json")
+					var got struct{ Success bool }
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status != c.Want.Status || got.Success != (status == 200) {
+						t.Errorf("got %d %.300s; the service answers %d (source: %s)", status, answer, c.Want.Status, c.Source)
+					}
+				})
+			}
+		})
+	}
+}
+
+// b2Session is a signed-in B2 client: where its calls go, and as whom.
+type b2Session struct{ token, apiURL, accountID string }
+
+func b2SignIn(t *testing.T, tester *caddytest.Tester, realm, keyID, key string) b2Session {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte(keyID + ":" + key))
+	status, _, body := do(t, tester, "GET", realm+"/b2api/v3/b2_authorize_account", "", "Authorization", "Basic "+basic)
+	var a struct {
+		AccountID          string `json:"accountId"`
+		AuthorizationToken string `json:"authorizationToken"`
+		APIInfo            struct {
+			StorageAPI struct {
+				APIURL string `json:"apiUrl"`
+			} `json:"storageApi"`
+		} `json:"apiInfo"`
+	}
+	if err := json.Unmarshal([]byte(body), &a); err != nil || status != 200 || a.AuthorizationToken == "" {
+		t.Fatalf("sign in as %s at %s: %d %s", keyID, realm, status, body)
+	}
+	return b2Session{a.AuthorizationToken, a.APIInfo.StorageAPI.APIURL, a.AccountID}
+}
+
+// createBucket makes a bucket with the given extra settings and returns its
+// id and revision.
+func (s b2Session) createBucket(t *testing.T, tester *caddytest.Tester, name string, settings map[string]any) (string, int64) {
+	t.Helper()
+	req := map[string]any{"accountId": s.accountID, "bucketName": name, "bucketType": "allPrivate"}
+	for k, v := range settings {
+		req[k] = v
+	}
+	raw, _ := json.Marshal(req)
+	status, _, body := do(t, tester, "POST", s.apiURL+"/b2api/v3/b2_create_bucket", string(raw), "Authorization", s.token)
+	var b struct {
+		BucketID string `json:"bucketId"`
+		Revision int64  `json:"revision"`
+	}
+	if err := json.Unmarshal([]byte(body), &b); err != nil || status != 200 {
+		t.Fatalf("creating bucket %s: %d %s", name, status, body)
+	}
+	return b.BucketID, b.Revision
+}
+
+func (s b2Session) deleteBucket(t *testing.T, tester *caddytest.Tester, id string) {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]string{"accountId": s.accountID, "bucketId": id})
+	if status, _, body := do(t, tester, "POST", s.apiURL+"/b2api/v3/b2_delete_bucket", string(raw), "Authorization", s.token); status != 200 {
+		t.Errorf("deleting bucket %s: %d %s", id, status, body)
+	}
+}
