@@ -20,11 +20,17 @@ func TestExamples(t *testing.T) {
 	for name, value := range exampleEnv {
 		t.Setenv(name, value)
 	}
-	files, err := filepath.Glob("../examples/*")
+	// Examples name the files they use (an operator's schema) from the
+	// repository root, where their comments say to run Caddy.
+	t.Chdir("..")
+	files, err := filepath.Glob("examples/*")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
 	for _, file := range files {
+		if info, err := os.Stat(file); err != nil || info.IsDir() {
+			continue // files the examples use, such as examples/schemas
+		}
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			src, err := os.ReadFile(file)
 			if err != nil {

@@ -304,3 +304,34 @@ func TestWriteError(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorSchemaTightensEndpoint checks the example policy schema: the
+// built-in contract takes an http endpoint, the operator's refuses it, and
+// both keep everything else, code rules included.
+func TestOperatorSchemaTightensEndpoint(t *testing.T) {
+	strict, err := New(dialect.Options{Limits: jsonscan.DefaultLimits, SchemaFile: "../../examples/schemas/flashback-https-only.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := newDialect(t)
+	for _, tc := range []struct {
+		body            string
+		builtin, policy bool // accepted
+	}{
+		{`{"endpoint":"http://minio.internal:9000"}`, true, false},
+		{`{"endpoint":"HTTP://minio.internal:9000"}`, true, false},
+		{`{"endpoint":"https://minio.internal:9000"}`, true, true},
+		{`{"endpoint":""}`, true, true},
+		{`{"endpoint":"https://u:p@minio.internal"}`, false, false},
+		{`{"storageType":"GCS","bucket":"my_bucket"}`, true, true},
+		{`{"storageType":"S3","bucket":"my_bucket"}`, false, false},
+		{seedBody, true, true},
+	} {
+		if got := update(builtin, bucketPath, tc.body) == nil; got != tc.builtin {
+			t.Errorf("built-in schema on %s: accepted %v", tc.body, got)
+		}
+		if got := update(strict, bucketPath, tc.body) == nil; got != tc.policy {
+			t.Errorf("https-only schema on %s: accepted %v", tc.body, got)
+		}
+	}
+}
