@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -30,19 +31,31 @@ func (*Dialect) SignIn(r *http.Request) (string, string, *dialect.Error) {
 	return keyID, secret, nil
 }
 
-// SignInRequest implements dialect.Accounts. v3 is the newest version whose
-// answer names one bucket directly; every answer shape is read alike.
+// SignInRequest implements dialect.Accounts with v4: B2 takes a key allowed
+// several buckets only on v4, so the gateway's own key may be one.
 func (*Dialect) SignInRequest(r *http.Request, keyID, secret string) {
-	dialect.Rewrite(r, http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
+	dialect.Rewrite(r, http.MethodGet, "/b2api/v4/b2_authorize_account", nil)
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(keyID+":"+secret)))
 }
 
 // WriteGrant implements dialect.Accounts, in the shape of the version the
 // client called: clients built for one version break on another's shape.
-func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.Grant) {
+// v1 to v3 name at most one allowed bucket; B2 refuses to sign a key allowed
+// several in on them rather than answer "bucketId": null, which clients
+// read as no restriction at all, and so does the gateway. Buckets without a
+// name are not at this upstream (a gateway key may list another API's
+// buckets too) and do not count, unless none is here.
+func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.Grant) *dialect.Error {
+	one := g.Buckets
+	if len(one) > 1 {
+		one = slices.DeleteFunc(slices.Clone(one), func(b dialect.BucketRef) bool { return b.Name == "" })
+	}
+	if len(one) != 1 && len(g.Buckets) > 1 && call.Version != "v4" {
+		return dialect.Errorf(dialect.Unsupported, "this application key is allowed several buckets and can be used only with b2_authorize_account v4")
+	}
 	var oneID, oneName any // a single allowed bucket is all v1 to v3 can name
-	if len(g.Buckets) == 1 {
-		oneID, oneName = g.Buckets[0].ID, g.Buckets[0].Name
+	if len(one) == 1 {
+		oneID, oneName = one[0].ID, one[0].Name
 	}
 	caps := g.Capabilities
 	if caps == nil {
@@ -89,6 +102,7 @@ func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.G
 	}
 	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
 	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", answer)
+	return nil
 }
 
 // ReadGrant implements dialect.Accounts for the answers of every version.

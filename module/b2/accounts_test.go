@@ -62,6 +62,34 @@ func TestGrantShapes(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), `"buckets":null`) {
 		t.Errorf("unrestricted v4 grant: %s", rec.Body)
 	}
+
+	// A key allowed several buckets signs in on v4 only; older shapes would
+	// show it as unrestricted ("bucketId": null).
+	several := one
+	several.Buckets = []dialect.BucketRef{{ID: "b1", Name: "one"}, {ID: "b2", Name: "two"}}
+	for _, v := range []string{"v1", "v2", "v3"} {
+		rec := httptest.NewRecorder()
+		derr := d.WriteGrant(rec, dialect.Call{Version: v}, several)
+		if derr == nil || derr.Kind != dialect.Unsupported || rec.Body.Len() != 0 {
+			t.Errorf("%s: %v, wrote %s", v, derr, rec.Body)
+		}
+	}
+	rec = httptest.NewRecorder()
+	if derr := d.WriteGrant(rec, dialect.Call{Version: "v4"}, several); derr != nil || gjson.Get(rec.Body.String(), "apiInfo.storageApi.allowed.buckets.#").Int() != 2 {
+		t.Errorf("v4: %v %s", derr, rec.Body)
+	}
+	// Buckets of another API (no name here) do not count.
+	elsewhere := one
+	elsewhere.Buckets = []dialect.BucketRef{{ID: "b1", Name: "one"}, {ID: "11111111-0000-0000-0000-000000000001"}}
+	rec = httptest.NewRecorder()
+	if derr := d.WriteGrant(rec, dialect.Call{Version: "v3"}, elsewhere); derr != nil || gjson.Get(rec.Body.String(), "apiInfo.storageApi.bucketId").String() != "b1" {
+		t.Errorf("v3 with one bucket here: %v %s", derr, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	d.WriteError(rec, dialect.Errorf(dialect.Unsupported, "x"))
+	if rec.Code != 401 || !strings.Contains(rec.Body.String(), `"code":"unsupported"`) {
+		t.Errorf("unsupported as B2 words it: %d %s", rec.Code, rec.Body)
+	}
 }
 
 func TestRedirectGrant(t *testing.T) {

@@ -25,6 +25,7 @@ var codes = map[dialect.Kind]struct {
 	dialect.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition_failed"},
 	dialect.PreconditionRequired: {http.StatusPreconditionRequired, "precondition_required"},
 	dialect.UpstreamFailed:       {http.StatusBadGateway, "bad_gateway"},
+	dialect.Unsupported:          {http.StatusUnauthorized, "unsupported"},
 }
 
 // Error is B2's error body. Status always equals the HTTP status; b2sdk

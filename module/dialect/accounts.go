@@ -27,8 +27,10 @@ type Accounts interface {
 	// SignInRequest rewrites r into a sign-in call to the upstream with the
 	// gateway's own key.
 	SignInRequest(r *http.Request, keyID, secret string)
-	// WriteGrant answers a sign-in call in the shape of call's version.
-	WriteGrant(w http.ResponseWriter, call Call, g Grant)
+	// WriteGrant answers a sign-in call in the shape of call's version, or,
+	// writing nothing, returns the API's refusal of a grant that version
+	// cannot express.
+	WriteGrant(w http.ResponseWriter, call Call, g Grant) *Error
 	// ReadGrant reads an upstream sign-in answer of any version.
 	ReadGrant(body []byte) (Grant, error)
 	// RedirectGrant points the API URL of an upstream sign-in answer at the

@@ -39,13 +39,17 @@ const (
 	PreconditionRequired
 	// UpstreamFailed: the upstream could not be reached or answered nonsense.
 	UpstreamFailed
+	// Unsupported: a good credential that cannot be used this way, such as
+	// a key allowed several buckets signing in on a B2 API version older
+	// than v4, which can name only one.
+	Unsupported
 )
 
 var kindNames = map[Kind]string{
 	BadRequest: "bad_request", BadJSON: "bad_json", TooLarge: "too_large", MethodNotAllowed: "method_not_allowed",
 	Unauthenticated: "unauthenticated", Expired: "expired", Forbidden: "forbidden", NotFound: "not_found",
 	Conflict: "conflict", PreconditionFailed: "precondition_failed", PreconditionRequired: "precondition_required",
-	UpstreamFailed: "upstream_failed",
+	UpstreamFailed: "upstream_failed", Unsupported: "unsupported",
 }
 
 // String names k in logs and metrics.
@@ -60,7 +64,7 @@ func (k Kind) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case MethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case Unauthenticated, Expired:
+	case Unauthenticated, Expired, Unsupported:
 		return http.StatusUnauthorized
 	case Forbidden:
 		return http.StatusForbidden

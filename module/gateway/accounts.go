@@ -47,7 +47,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return h.refuse(w, d, derr)
 	}
 	ext := h.externalURL(r)
-	h.accounts.WriteGrant(w, call, dialect.Grant{
+	derr = h.accounts.WriteGrant(w, call, dialect.Grant{
 		Token:     h.signer.Issue(p.KeyID, now, time.Duration(h.TokenLifetime)),
 		AccountID: g.AccountID,
 		// Gateway tokens are good only here; downloads with them fail
@@ -56,6 +56,9 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		Capabilities: p.Capabilities,
 		Buckets:      buckets,
 	})
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
 	d.outcome = "accepted"
 	return nil
 }

@@ -47,8 +47,8 @@ func (f *fakeB2) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 			"bucketInfo": f.info, "revision": f.revision}
 	}
 	switch r.URL.Path {
-	case "/b2api/v3/b2_authorize_account":
-		_, _ = io.WriteString(w, `{"accountId":"acct","authorizationToken":"up-token","apiInfo":{"storageApi":{"apiUrl":"https://b2.test","s3ApiUrl":"https://s3.us-west-004.backblazeb2.com"}}}`)
+	case "/b2api/v4/b2_authorize_account":
+		_, _ = io.WriteString(w, `{"accountId":"acct","authorizationToken":"up-token","apiInfo":{"storageApi":{"apiUrl":"https://b2.test","s3ApiUrl":"https://s3.us-west-004.backblazeb2.com","allowed":{"buckets":null,"capabilities":["all"]}}}}`)
 	case "/b2api/v3/b2_list_buckets":
 		_ = json.NewEncoder(w).Encode(map[string]any{"buckets": []any{bucket()}})
 	case "/b2api/v3/b2_update_bucket":
