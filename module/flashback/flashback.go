@@ -35,13 +35,16 @@ func New(o dialect.Options) (*Dialect, error) {
 // Name implements dialect.Dialect.
 func (*Dialect) Name() string { return "flashback" }
 
-// Match recognises PUT /bucket/{bucketId} as an update, and takes every
-// other request as another call of the API: a site that fronts Flashback
+// Match recognises PUT /bucket/{bucketId} as an update and GET /bucket as
+// the bucket list, and takes every other request as another call of the API: a site that fronts Flashback
 // serves nothing else. The path is cleaned and its first segment compared
 // without case, as Flashback's router does, so no variant of the path
 // reaches the upstream unvalidated.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	p := path.Clean("/" + r.URL.Path)
+	if r.Method == http.MethodGet && strings.EqualFold(p, "/bucket") {
+		return dialect.Call{Op: dialect.OpList}, true
+	}
 	if r.Method != http.MethodPut || len(p) <= len("/bucket/") || !strings.EqualFold(p[:len("/bucket/")], "/bucket/") {
 		return dialect.Call{Op: dialect.OpOther}, true
 	}

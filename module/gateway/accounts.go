@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -61,6 +62,57 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	d.outcome = "accepted"
 	return nil
+}
+
+// listWorkspaces answers a gateway key's bucket list in an API that lists by
+// workspace (Flashback's GET /bucket): the upstream's list, read with the
+// gateway's credential, kept to the buckets the key may use in workspaces
+// where it has READ or more, and to the call's filters, with no credential
+// in it. Buckets of another upstream API are shown in the client's shape.
+func (h *Handler) listWorkspaces(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *decision) error {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.key = who.id()
+	workspace, wallet := h.lists.ListFilters(r)
+	keep := func(b dialect.Bucket, bucketWallet string) bool {
+		return who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead &&
+			(workspace == "" || b.Workspace == workspace) && (wallet == "" || bucketWallet == wallet)
+	}
+	if h.translating {
+		buckets, derr := h.readBuckets(r, next)
+		if derr != nil {
+			return h.refuse(w, d, derr)
+		}
+		visible := make([]dialect.Bucket, 0, len(buckets))
+		for _, b := range buckets {
+			if keep(b, "") {
+				visible = append(visible, b)
+			}
+		}
+		d.outcome = "answered"
+		h.lists.WriteList(w, visible)
+		return nil
+	}
+	sub := subRequest(r)
+	ans, derr := h.callUpstream(sub, next, func(g dialect.Grant) *dialect.Error {
+		h.upstreamTr.ReadRequest(sub, "", g.AccountID)
+		return nil
+	})
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	body, derr := h.lists.FilterList(ans.status, ans.body.Bytes(), keep)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	d.outcome = "answered"
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(body)
+	return err
 }
 
 // translatedAccount is the account id B2 clients see when the upstream API

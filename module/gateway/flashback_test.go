@@ -247,15 +247,15 @@ func TestFlashbackLogsAndErrorsHoldNoSecrets(t *testing.T) {
 }
 
 // TestFlashbackGatewayKeysGoNowhereElse: in gateway mode a Flashback
-// client's Bearer is a gateway key's secret, so no call but the updates the
-// gateway answers may carry it upstream.
+// client's Bearer is a gateway key's secret, so no call but the lists and
+// updates the gateway answers may carry it upstream.
 func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
 	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret-value", Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
 		Upstream: &Upstream{Token: "demo-token"}})
 	up := newFakeFlashback()
 	for _, r := range []*http.Request{
-		httptest.NewRequest(http.MethodGet, "/bucket", nil),
+		httptest.NewRequest(http.MethodGet, "/bucket/available", nil),
 		httptest.NewRequest(http.MethodDelete, "/bucket/"+fbID, nil),
 		httptest.NewRequest(http.MethodPost, "/bucket", strings.NewReader(`{"name":"x"}`)),
 		httptest.NewRequest(http.MethodGet, "/repo", nil),
@@ -263,7 +263,7 @@ func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer k1-secret-value")
 		caddyhttp.NewTestReplacer(r)
 		w := serveFB(t, h, up, r)
-		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "gateway keys are good for bucket updates only") {
+		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "gateway keys are good for bucket lists and bucket updates only") {
 			t.Errorf("%s %s: %d %s", r.Method, r.URL.Path, w.Code, w.Body)
 		}
 	}
@@ -273,5 +273,58 @@ func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
 	w := serveFB(t, h, up, put(`{"name":"Renamed"}`, "Authorization", "Bearer k1-secret-value"))
 	if w.Code != http.StatusOK || up.bucket["name"] != "Renamed" {
 		t.Errorf("the update itself: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestFlashbackGatewayKeysList: GET /bucket for a gateway key is the
+// upstream's list read with the gateway's token, kept to the workspaces
+// where the key has READ or more and to the filters, with no credential in
+// it; the literal "undefined" Flashback's TypeScript client sends for a
+// filter it was not given is no filter.
+func TestFlashbackGatewayKeysList(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
+		Keys: []auth.Key{
+			{ID: "reader", Secret: "reader-secret-value", Workspaces: map[string]string{"demo-workspace": "READ"}},
+			{ID: "elsewhere", Secret: "elsewhere-secret-value", Workspaces: map[string]string{"other-workspace": "ADMIN"}},
+		},
+		Upstream: &Upstream{Token: "demo-token"}})
+	up := newFakeFlashback()
+	up.bucket["key"] = "AKIAIOSFODNN7EXAMPLE"
+	up.bucket["walletAddress"] = "GWALLET"
+	for _, tc := range []struct {
+		key, query string
+		want       int // buckets listed
+	}{
+		{"reader", "", 1},
+		{"reader", "?workspaceId=undefined&walletAddress=undefined", 1},
+		{"reader", "?workspaceId=demo-workspace", 1},
+		{"reader", "?workspaceId=other-workspace", 0},
+		{"reader", "?walletAddress=GWALLET", 1},
+		{"reader", "?walletAddress=GOTHER", 0},
+		{"elsewhere", "", 0},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/bucket"+tc.query, nil)
+		r.Header.Set("Authorization", "Bearer "+tc.key+"-secret-value")
+		caddyhttp.NewTestReplacer(r)
+		w := serveFB(t, h, up, r)
+		var got struct {
+			Success bool
+			Buckets []map[string]any
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK || !got.Success || len(got.Buckets) != tc.want {
+			t.Errorf("%s %s: %d %s", tc.key, tc.query, w.Code, w.Body)
+			continue
+		}
+		for _, b := range got.Buckets {
+			if _, ok := b["key"]; ok || b["secret"] != nil || b["id"] != fbID || b["status"] != "ONLINE" {
+				t.Errorf("%s: listed %v", tc.key, b)
+			}
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/bucket", nil)
+	r.Header.Set("Authorization", "Bearer not-a-key")
+	caddyhttp.NewTestReplacer(r)
+	if w := serveFB(t, h, up, r); w.Code != http.StatusUnauthorized {
+		t.Errorf("unknown key: %d %s", w.Code, w.Body)
 	}
 }

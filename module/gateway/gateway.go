@@ -133,7 +133,8 @@ type Handler struct {
 	client   dialect.Dialect
 	native   dialect.NativeRevisions
 	derived  dialect.DerivedRevisions
-	accounts dialect.Accounts // the client's API, if it has accounts
+	accounts dialect.Accounts       // the client's API, if it has accounts
+	lists    dialect.WorkspaceLists // the client's API, if it lists by workspace
 	// upstream is the upstream's API: client unless translating.
 	upstream    dialect.Dialect
 	translating bool
@@ -224,6 +225,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.derived, _ = h.client.(dialect.DerivedRevisions)
 	}
 	h.accounts, _ = h.client.(dialect.Accounts)
+	h.lists, _ = h.client.(dialect.WorkspaceLists)
 	h.upAccounts, _ = h.upstream.(dialect.Accounts)
 	h.clientTr, _ = h.client.(dialect.Translator)
 	h.upstreamTr, _ = h.upstream.(dialect.Translator)
@@ -293,6 +295,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
 	case call.Op == dialect.OpAuthorize:
 		handle = func(d *decision) error { return h.refuse(w, d, errNoRealm) }
+	case call.Op == dialect.OpList && gateway && h.lists != nil:
+		handle = func(d *decision) error { return h.listWorkspaces(w, r, next, d) }
 	case call.Op == dialect.OpList && gateway && h.translating:
 		handle = func(d *decision) error { return h.listAcross(w, r, next, call, d) }
 	case call.Op == dialect.OpList && gateway:
@@ -303,8 +307,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// and clients would sign in again forever, and a Flashback key's
 		// secret would leave the gateway.
 		answers := "bucket updates"
-		if h.accounts != nil {
+		switch {
+		case h.accounts != nil:
 			answers = "sign-ins, bucket lists and bucket updates"
+		case h.lists != nil:
+			answers = "bucket lists and bucket updates"
 		}
 		h.client.WriteError(w, dialect.Errorf(dialect.Forbidden, "gateway keys are good for "+answers+" only"))
 		return nil
