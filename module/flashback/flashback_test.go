@@ -1,6 +1,7 @@
 package flashback
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -334,4 +335,35 @@ func TestOperatorSchemaTightensEndpoint(t *testing.T) {
 			t.Errorf("https-only schema on %s: accepted %v", tc.body, got)
 		}
 	}
+}
+
+// FuzzFilterList: whatever the upstream's list holds, the filtered list is
+// JSON in Flashback's list shape and carries no credential field.
+func FuzzFilterList(f *testing.F) {
+	f.Add([]byte(`{"success":true,"buckets":[{"id":"a","name":"n","bucket":"b","storageType":"S3","key":"AKIA","secret":{"iv":"x"},"workspaceId":"w","walletAddress":"G1"}]}`))
+	f.Add([]byte(`{"success":true,"buckets":[]}`))
+	f.Add([]byte(`{"buckets":[{"id":"a","key":null},{"id":"b","secret":"s","walletAddress":7}]}`))
+	f.Add([]byte(`{"buckets":{}}`))
+	d := newDialect(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, derr := d.FilterList(200, body, func(b dialect.Bucket, wallet string) bool { return b.ID != "skip" })
+		if derr != nil {
+			return
+		}
+		var list struct {
+			Success bool                         `json:"success"`
+			Buckets []map[string]json.RawMessage `json:"buckets"`
+		}
+		if err := json.Unmarshal(out, &list); err != nil || !list.Success {
+			t.Fatalf("%s -> %s: %v", body, out, err)
+		}
+		for _, b := range list.Buckets {
+			if _, ok := b["key"]; ok {
+				t.Fatalf("key kept: %s", out)
+			}
+			if _, ok := b["secret"]; ok {
+				t.Fatalf("secret kept: %s", out)
+			}
+		}
+	})
 }
