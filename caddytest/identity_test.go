@@ -177,6 +177,9 @@ func TestIdentityMatrix(t *testing.T) {
 			{"full", bucketB, `"replicationConfiguration":{"asReplicationSource":null,"asReplicationDestination":null}`, 200, ""},
 			{"limited", bucketA, `"bucketInfo":{"k":"limited"}`, 200, ""},
 			{"limited", bucketB, `"bucketType":"allPrivate","lifecycleRules":[]`, 200, ""},
+			// b2-sdk-java sends null for every setting it was not given;
+			// a null needs no capability.
+			{"limited", bucketA, `"bucketInfo":{"k":"java"},"defaultServerSideEncryption":null,"defaultRetention":null,"fileLockEnabled":null,"replicationConfiguration":null,"ifRevisionIs":null`, 200, ""},
 			{"limited", bucketA, `"bucketType":"allPublic"`, 401, "reserved to keys granted it"},
 			{"limited", bucketA, `"defaultServerSideEncryption":{"mode":"none"}`, 401, "writeBucketEncryption"},
 			{"limited", bucketA, `"defaultRetention":{"mode":null}`, 401, "writeBucketRetentions"},

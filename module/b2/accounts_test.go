@@ -127,6 +127,8 @@ func TestNeedsAndPublic(t *testing.T) {
 		{map[string]any{"fileLockEnabled": true}, []string{"writeBuckets", "writeBucketRetentions"}},
 		{map[string]any{"fileLockEnabled": false}, []string{"writeBuckets"}},
 		{map[string]any{"replicationConfiguration": map[string]any{}}, []string{"writeBuckets", "writeBucketReplications"}},
+		// b2-sdk-java's nulls are settings not sent, and need nothing.
+		{map[string]any{"defaultServerSideEncryption": nil, "defaultRetention": nil, "fileLockEnabled": nil, "replicationConfiguration": nil}, []string{"writeBuckets"}},
 	} {
 		if got := d.Needs(dialect.NewUpdate(dialect.Call{}, tc.doc, nil)); !reflect.DeepEqual(got, tc.needs) {
 			t.Errorf("%v: needs %v, want %v", tc.doc, got, tc.needs)
