@@ -10,11 +10,11 @@ import (
 // Flashback's TypeScript client does: ApiClient.getStorageBuckets lists with
 // GET /bucket?workspaceId=…&walletAddress=… (the text "undefined" for an
 // argument not given), then the bucket it found is updated by id. Through
-// :8081 the list is Flashback's, through :8082 it is the B2 bucket's.
+// the demo's :8081 the list is Flashback's, through its :8082 the B2 bucket's.
 func TestFlashbackClientFindsItsBucket(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
 	for _, site := range []struct{ name, base, id string }{
-		{"gateway mode", "http://127.0.0.1:8081", demoFlashbackID},
+		{"gateway mode", "http://127.0.0.1:18081", demoFlashbackID},
 		{"translated to B2", demoFlashbackToB2, demoBucketID},
 	} {
 		t.Run(site.name, func(t *testing.T) {
