@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -193,7 +194,11 @@ func (h *Handler) proxySignIn(w http.ResponseWriter, r *http.Request, next caddy
 			rem.Buckets = append(rem.Buckets, b.ID)
 		}
 	}
-	h.tokens.Remember(g.Token, rem)
+	if err := h.tokens.Remember(r.Context(), g.Token, rem); err != nil {
+		// The sign-in stands: this instance knows the token, and clients
+		// of the others sign in again, as they would without storage.
+		h.logger.Error("could not share the token through storage; only this instance knows it", zap.Error(err))
+	}
 	verified(r, d, keyID)
 	return ans.writeTo(w, body)
 }

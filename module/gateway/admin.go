@@ -50,9 +50,10 @@ type handlerStatus struct {
 	// UpstreamSession is the gateway's own sign-in at a B2 upstream in
 	// gateway mode.
 	UpstreamSession *sessionStatus `json:"upstream_session,omitempty"`
-	// RememberedTokens is how many upstream tokens the handler remembers
-	// (B2 passthrough mode with a realm), out of at most
-	// RememberedTokensMax.
+	// RememberedTokens is how many upstream tokens the handler's process
+	// remembers (B2 passthrough mode with a realm), out of at most
+	// RememberedTokensMax; Caddy's storage, shared by every instance, may
+	// hold more.
 	RememberedTokens    *int `json:"remembered_tokens,omitempty"`
 	RememberedTokensMax int  `json:"remembered_tokens_max,omitempty"`
 }
@@ -177,9 +178,14 @@ func (h *Handler) status() handlerStatus {
 }
 
 // Cleanup takes h out of the admin API's and the metrics' view when its
-// configuration stops.
+// configuration stops, and lets go of its token memory, which the
+// configuration that replaces it already holds, so a reload forgets nothing.
 func (h *Handler) Cleanup() error {
 	loaded.remove(h)
+	if h.tokensKey != "" {
+		_, err := tokenMemories.Delete(h.tokensKey)
+		return err
+	}
 	return nil
 }
 

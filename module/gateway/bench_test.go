@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -31,7 +29,7 @@ const seedBody = `{"accountId":"ACCOUNT_ID","bucketId":"4a48fe8875c6214145260818
 // validate, revision step, capture and answer) with an upstream that costs
 // nothing, so the figure is the gateway's overhead on a real request.
 func BenchmarkUpdate(b *testing.B) {
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(b)
 	defer cancel()
 	h := &Handler{API: "b2"}
 	if err := h.Provision(ctx); err != nil {

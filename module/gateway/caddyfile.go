@@ -61,6 +61,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        token           <Flashback token>
 //	    }
 //	    public_key_ids    <B2 application key id...>
+//	    local_state
 //	}
 //
 // key may repeat; within its block, capabilities, buckets and workspace may
@@ -140,6 +141,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.unmarshalUpstream(d, &realmAt)
 		case "public_key_ids":
 			err = moreArgs(d, &h.PublicKeyIDs)
+		case "local_state":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.LocalState = true
 		default:
 			return d.Errf("unrecognized subdirective '%s'", name)
 		}

@@ -62,6 +62,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "{env.B2_KEY_ID}", ApplicationKey: "{env.B2_APP_KEY}"}}},
 		{input: "bucketgate {\n api b2\n upstream {\n realm http://127.0.0.1:9100\n }\n public_key_ids k1 k2\n}",
 			want: Handler{API: "b2", Upstream: &Upstream{Realm: "http://127.0.0.1:9100"}, PublicKeyIDs: []string{"k1", "k2"}}},
+		{input: "bucketgate {\n api flashback\n local_state\n}", want: Handler{API: "flashback", LocalState: true}},
+		{input: "bucketgate {\n api flashback\n local_state yes\n}", err: "at Testfile:3"},
 		{input: "bucketgate", err: "missing required subdirective 'api', at Testfile:1"},
 		{input: "bucketgate {\n api b2\n key k1\n}", err: "at Testfile:3"},
 		{input: "bucketgate {\n api b2\n key k1 s1\n key k1 s2\n}", err: "key k1 already specified, at Testfile:4"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
@@ -130,6 +131,17 @@ type Handler struct {
 	// only keys with allow_public may.
 	PublicKeyIDs []string `json:"public_key_ids,omitempty"`
 
+	// LocalState keeps what instances otherwise share through Caddy's
+	// configured storage in this process alone: passthrough mode's memory of
+	// upstream tokens, and the per-bucket lock around updates under derived
+	// revisions (Flashback, and B2 clients of a Flashback upstream). For a
+	// single instance that wants no storage reads or writes. Instances that
+	// set it do not know each other's tokens and can lose each other's
+	// updates. The token memory survives configuration reloads either way.
+	// Default: off, so that every instance sharing the storage (as Caddy's
+	// certificate management does) behaves as one gateway.
+	LocalState bool `json:"local_state,omitempty"`
+
 	client   dialect.Dialect
 	native   dialect.NativeRevisions
 	derived  dialect.DerivedRevisions
@@ -144,9 +156,16 @@ type Handler struct {
 	reader      dialect.BucketReader
 	keyring     *auth.Keyring
 	signer      *auth.Signer
-	tokens      *auth.TokenMemory
-	b2          *upstreamSession
-	logger      *zap.Logger
+	tokens      *auth.TokenStore
+	// tokensKey is the token memory's key in tokenMemories; empty without one.
+	tokensKey string
+	// storage is Caddy's configured storage, where what instances share
+	// lives; nil with local_state, or when the handler shares nothing.
+	storage certmagic.Storage
+	// serialised is true when updates hold the bucket's lock (derived revisions).
+	serialised bool
+	b2         *upstreamSession
+	logger     *zap.Logger
 }
 
 // Upstream holds the upstream's sign-in address and the gateway's own
@@ -230,7 +249,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.clientTr, _ = h.client.(dialect.Translator)
 	h.upstreamTr, _ = h.upstream.(dialect.Translator)
 	h.reader, _ = h.upstream.(dialect.BucketReader)
-	if err := h.provisionIdentity(); err != nil {
+	_, upDerived := h.upstream.(dialect.DerivedRevisions)
+	h.serialised = h.derived != nil || (h.translating && upDerived)
+	if err := h.provisionIdentity(ctx); err != nil {
 		return err
 	}
 	loaded.add(h)
@@ -376,9 +397,14 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	if h.derived != nil {
 		// The gateway compares derived revisions itself, so no other update
-		// of this bucket through this process may come between the check,
-		// the write and the read of the new revision.
-		defer lockBucket(d.bucketID)()
+		// of this bucket, through this process or another instance, may come
+		// between the check, the write and the read of the new revision.
+		locked, unlock, derr := h.lockUpdate(r, d.bucketID)
+		if derr != nil {
+			return h.refuse(w, d, derr)
+		}
+		defer unlock()
+		r = locked
 		if pre.set || who.key != nil {
 			state, derr := h.readBucket(r, next, d.bucketID)
 			if derr != nil {

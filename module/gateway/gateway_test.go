@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -52,7 +50,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 
 func newHandler(t *testing.T, h *Handler) (*Handler, *observer.ObservedLogs) {
 	t.Helper()
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(t)
 	t.Cleanup(cancel)
 	if h.API == "" {
 		h.API = "b2"
@@ -346,7 +344,7 @@ func toString(v any) string {
 }
 
 func TestProvisionErrors(t *testing.T) {
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(t)
 	defer cancel()
 	for _, tc := range []struct {
 		h    Handler
@@ -376,7 +374,7 @@ func TestCustomSchema(t *testing.T) {
 		t.Errorf("custom schema not applied: %d %s", w.Code, w.Body)
 	}
 
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(t)
 	defer cancel()
 	err := (&Handler{API: "b2", Schema: bad}).Provision(ctx)
 	if err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "does not compile") {

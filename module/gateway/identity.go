@@ -18,12 +18,18 @@ import (
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
 
-// maxRememberedTokens bounds passthrough mode's memory of upstream tokens.
+// maxRememberedTokens bounds passthrough mode's in-process memory of
+// upstream tokens; storage holds the rest.
 const maxRememberedTokens = 100_000
+
+// tokenMemories holds passthrough mode's in-process token memories, one per
+// realm, shared by the handlers of the old and the new configuration during
+// a reload, so that a reload forgets no token even with local_state.
+var tokenMemories = caddy.NewUsagePool()
 
 // provisionIdentity hashes the keys, prepares the signer and expands the
 // upstream secrets, once, when the configuration loads.
-func (h *Handler) provisionIdentity() error {
+func (h *Handler) provisionIdentity(ctx caddy.Context) error {
 	if h.Mode == "" {
 		h.Mode = modePassthrough
 	}
@@ -32,6 +38,7 @@ func (h *Handler) provisionIdentity() error {
 	}
 	h.warnLiteralSecrets()
 	repl := caddy.NewReplacer()
+	var mem *auth.TokenMemory
 	if h.Mode == modeGateway {
 		kr, err := auth.NewKeyring(h.Keys, h.KeysFile, repl)
 		if err != nil {
@@ -69,9 +76,15 @@ func (h *Handler) provisionIdentity() error {
 		if up.Realm != "" && h.upAccounts != nil {
 			h.b2 = &upstreamSession{}
 			if h.Mode == modePassthrough {
-				h.tokens = auth.NewTokenMemory(maxRememberedTokens)
+				mem = h.tokenMemory(up.Realm)
 			}
 		}
+	}
+	if !h.LocalState && (mem != nil || h.serialised) {
+		h.storage = ctx.Storage()
+	}
+	if mem != nil {
+		h.tokens = auth.NewTokenStore(mem, h.storage, h.tokensKey)
 	}
 	return nil
 }
@@ -111,6 +124,14 @@ func (h *Handler) warnLiteralSecrets() {
 		h.logger.Warn("secrets written literally in the configuration: write them as placeholders such as {env.BUCKETGATE_SIGNING_SECRET}, expanded only when the configuration loads",
 			zap.Strings("settings", literal))
 	}
+}
+
+// tokenMemory takes the in-process token memory for realm: the one an
+// earlier configuration used, if it is still loaded.
+func (h *Handler) tokenMemory(realm string) *auth.TokenMemory {
+	h.tokensKey = strings.TrimSuffix(realm, "/")
+	mem, _ := tokenMemories.LoadOrStore(h.tokensKey, auth.NewTokenMemory(maxRememberedTokens))
+	return mem.(*auth.TokenMemory)
 }
 
 // validateIdentity refuses combinations that cannot work, naming the
@@ -260,9 +281,16 @@ func (h *Handler) authenticate(r *http.Request) (*caller, *dialect.Error) {
 	case h.Mode == modeGateway:
 		return h.keyCaller(h.keyring.Bearer(cred, now))
 	case h.tokens != nil:
-		rem, ok := h.tokens.Lookup(cred, now)
+		rem, ok, err := h.tokens.Lookup(r.Context(), cred, now)
+		if err != nil {
+			// The token may be good; telling the client to sign in again
+			// would not help while storage is down.
+			h.logger.Error("could not look the token up in storage", zap.Error(err))
+			return nil, dialect.Errorf(dialect.UpstreamFailed, "the gateway's storage, where it remembers tokens, could not be read")
+		}
 		if !ok {
-			// After a restart, or on another replica: B2 clients sign in again on this code.
+			// Never signed in through a gateway sharing this one's storage,
+			// or expired: B2 clients sign in again on this code.
 			return nil, dialect.Errorf(dialect.Unauthenticated, "authorization token unknown to this gateway; sign in again through it")
 		}
 		return &caller{remembered: &rem}, nil

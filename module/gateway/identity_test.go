@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -50,7 +49,7 @@ func TestIdentityLoadErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			ctx, cancel := testContext(t)
 			defer cancel()
 			h := tc.h
 			err := h.Provision(ctx)
@@ -67,7 +66,7 @@ func TestIdentityLoadErrors(t *testing.T) {
 	}
 
 	ok := Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(t)
 	defer cancel()
 	if err := ok.Provision(ctx); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,14 @@
 package gateway
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestMetrics(t *testing.T) {
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(t)
 	defer cancel()
 	h := &Handler{API: "b2"}
 	if err := h.Provision(ctx); err != nil {

@@ -21,10 +21,16 @@ const maxMergeAttempts = 5
 // API is not the upstream's: the update becomes a neutral change, is written
 // as the upstream's update against the bucket as it stands, and the answer
 // comes back in the client's terms. The whole exchange holds the bucket's
-// lock, so updates through this gateway never interleave.
+// lock, so updates through this gateway (and, when the upstream's revisions
+// are derived, through every instance sharing its storage) never interleave.
 func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, u *dialect.Update, who *caller, pre precondition, d *decision) error {
 	change := h.clientTr.ToChange(u)
-	defer lockBucket(d.bucketID)()
+	locked, unlock, derr := h.lockUpdate(r, d.bucketID)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	defer unlock()
+	r = locked
 	for attempt := 1; ; attempt++ {
 		current, derr := h.readBucket(r, next, d.bucketID)
 		if derr != nil {

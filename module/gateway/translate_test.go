@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -238,7 +236,7 @@ func FuzzTranslatedPipeline(f *testing.F) {
 // provisioned returns h provisioned and validated, for fuzz targets.
 func provisioned(tb testing.TB, h *Handler) *Handler {
 	tb.Helper()
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel := testContext(tb)
 	tb.Cleanup(cancel)
 	if err := h.Provision(ctx); err != nil {
 		tb.Fatal(err)

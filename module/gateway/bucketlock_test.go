@@ -1,0 +1,192 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+)
+
+// provisionedIn provisions h with Caddy's storage in dir.
+func provisionedIn(t *testing.T, dir string, h *Handler) *Handler {
+	t.Helper()
+	ctx, cancel := testContextIn(t, dir)
+	t.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h.logger = zap.NewNop()
+	return h
+}
+
+// lockFree reports whether the bucket's storage lock can be taken at once.
+func lockFree(t *testing.T, h *Handler, bucketID string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	name := h.bucketLockName(bucketID)
+	if err := h.storage.Lock(ctx, name); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err := h.storage.Unlock(context.Background(), name); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// TestBucketLockInStorage: a Flashback update holds the bucket's lock in
+// Caddy's storage around its check, write and read-back, waits for another
+// holder no longer than its deadline, and releases it on every path.
+func TestBucketLockInStorage(t *testing.T) {
+	h := provisionedIn(t, t.TempDir(), &Handler{API: "flashback"})
+	if h.storage == nil {
+		t.Fatal("a Flashback gateway does not use Caddy's storage by default")
+	}
+	up := newFakeFlashback()
+	heldDuringWrite := false
+	up.judge = func([]byte) { heldDuringWrite = !lockFree(t, h, fbID) }
+
+	w := serveFB(t, h, up, put(`{"name":"First"}`))
+	if w.Code != 200 || !heldDuringWrite {
+		t.Fatalf("got %d %s; lock held during the write: %v", w.Code, w.Body, heldDuringWrite)
+	}
+	if !lockFree(t, h, fbID) {
+		t.Fatal("the lock outlived a successful update")
+	}
+	first := w.Header().Get("ETag")
+
+	// Refused on a stale revision, after the read under the lock.
+	w = serveFB(t, h, up, put(`{"name":"Lost"}`, "If-Match", `"1"`))
+	if w.Code != 412 || !lockFree(t, h, fbID) {
+		t.Fatalf("stale If-Match: %d %s, or the lock outlived the refusal", w.Code, w.Body)
+	}
+
+	// Another instance holds the lock: the update waits until its deadline,
+	// then gives up with nothing read or written.
+	ctx := context.Background()
+	name := h.bucketLockName(fbID)
+	if err := h.storage.Lock(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	reads, puts := up.reads, up.puts
+	deadline, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	w = serveFB(t, h, up, put(`{"name":"Waited"}`, "If-Match", first).WithContext(deadline))
+	if w.Code != http.StatusBadGateway || up.reads != reads || up.puts != puts {
+		t.Errorf("while another holds the lock: %d %s; %d reads, %d writes", w.Code, w.Body, up.reads-reads, up.puts-puts)
+	}
+	if err := h.storage.Unlock(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	w = serveFB(t, h, up, put(`{"name":"Second"}`, "If-Match", first))
+	if w.Code != 200 || up.bucket["name"] != "Second" || !lockFree(t, h, fbID) {
+		t.Errorf("once released: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestBucketLockScope: only updates under derived revisions take the lock
+// in storage, and local_state keeps everything out of storage.
+func TestBucketLockScope(t *testing.T) {
+	b2up := &Upstream{Realm: "http://b2.test", KeyID: "up", ApplicationKey: "up-key"}
+	keys := []auth.Key{{ID: "k1", Secret: "k1-secret"}}
+	for _, tc := range []struct {
+		name       string
+		h          *Handler
+		serialised bool
+		storage    bool
+	}{
+		{"flashback", &Handler{API: "flashback"}, true, true},
+		{"flashback, local_state", &Handler{API: "flashback", LocalState: true}, true, false},
+		{"b2 to flashback", &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway", Keys: keys,
+			SigningSecret: "a-signing-secret-of-at-least-32-bytes!", Upstream: &Upstream{Token: "t"}}, true, true},
+		{"flashback to b2: B2's own revisions", &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway", Keys: keys, Upstream: b2up}, false, false},
+		{"b2 gateway mode: signed tokens", &Handler{API: "b2", Mode: "gateway", Keys: keys,
+			SigningSecret: "a-signing-secret-of-at-least-32-bytes!", Upstream: b2up}, false, false},
+		{"b2 passthrough with a realm: token memory", &Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.test"}}, false, true},
+		{"b2 passthrough, local_state", &Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.test"}, LocalState: true}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := provisionedIn(t, t.TempDir(), tc.h)
+			t.Cleanup(func() { _ = h.Cleanup() })
+			if h.serialised != tc.serialised || (h.storage != nil) != tc.storage {
+				t.Errorf("serialised %v, storage %v; want %v, %v", h.serialised, h.storage != nil, tc.serialised, tc.storage)
+			}
+			if h.tokens != nil && h.tokens.Shared() != tc.storage {
+				t.Errorf("token memory shared: %v", h.tokens.Shared())
+			}
+		})
+	}
+}
+
+// TestLocalStateWritesNothing: with local_state, updates and locks leave
+// Caddy's storage untouched.
+func TestLocalStateWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	h := provisionedIn(t, dir, &Handler{API: "flashback", LocalState: true})
+	up := newFakeFlashback()
+	if w := serveFB(t, h, up, put(`{"name":"First"}`)); w.Code != 200 {
+		t.Fatalf("got %d %s", w.Code, w.Body)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("local_state wrote to storage: %v", entries)
+	}
+}
+
+// TestTokenMemorySurvivesReload: the handler of a new configuration knows
+// the tokens the old one remembered, in-process (local_state) and through
+// storage (after a restart, where the process's memory is gone).
+func TestTokenMemorySurvivesReload(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	rem := auth.Remembered{APIURL: "http://b2.test", AccountID: "acct", KeyID: "kid", Capabilities: []string{"writeBuckets"}, Expires: now.Add(time.Hour)}
+	for _, local := range []bool{true, false} {
+		dir := t.TempDir()
+		realm := &Upstream{Realm: "http://reload-" + map[bool]string{true: "local", false: "shared"}[local] + ".test"}
+		old := provisionedIn(t, dir, &Handler{API: "b2", Upstream: realm, LocalState: local})
+		if err := old.tokens.Remember(ctx, "4_token", rem); err != nil {
+			t.Fatal(err)
+		}
+		// A reload: the new configuration is provisioned, then the old one
+		// cleaned up.
+		changed := provisionedIn(t, dir, &Handler{API: "b2", Upstream: realm, LocalState: local, MaxDepth: 12})
+		if err := old.Cleanup(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := changed.tokens.Lookup(ctx, "4_token", now); !ok || err != nil {
+			t.Errorf("local_state %v: the reloaded configuration forgot the token (%v)", local, err)
+		}
+		// A restart: the process's memory is gone; only storage remains.
+		if err := changed.Cleanup(); err != nil {
+			t.Fatal(err)
+		}
+		restarted := provisionedIn(t, dir, &Handler{API: "b2", Upstream: realm, LocalState: local})
+		_, ok, _ := restarted.tokens.Lookup(ctx, "4_token", now)
+		if ok == local {
+			t.Errorf("local_state %v: after a restart the token is known: %v", local, ok)
+		}
+		_ = restarted.Cleanup()
+		if local {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, auth.TokenStorePrefix)); err != nil {
+			t.Errorf("nothing in storage: %v", err)
+		}
+	}
+}
