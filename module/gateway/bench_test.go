@@ -107,3 +107,59 @@ func BenchmarkUpdateTranslated(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFlashbackConditionalUpdate measures a Flashback update with
+// If-Match (lock, read and compare, write, read back, unlock) against an
+// upstream that costs nothing, with the bucket's lock in this process only
+// (local_state) and in Caddy's file-system storage (the default), so the
+// difference is the storage lock's cost per update.
+func BenchmarkFlashbackConditionalUpdate(b *testing.B) {
+	list := []byte(`{"success":true,"buckets":[{"id":"` + fbID + `","name":"Backups","bucket":"demo-bucket","storageType":"S3",` +
+		`"workspaceId":"demo-workspace","secret":{},"status":"ONLINE"}]}`)
+	done := []byte(`{"success":true,"bucketId":"` + fbID + `"}`)
+	// The bucket never changes, so its ETag stays good.
+	up := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(list)
+		} else {
+			_, _ = w.Write(done)
+		}
+		return nil
+	})
+	const body = `{"name":"Backups"}`
+	for _, bc := range []struct {
+		name  string
+		local bool
+	}{{"in-process lock", true}, {"storage lock (file_system)", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := provisioned(b, &Handler{API: "flashback", LocalState: bc.local})
+			if (h.storage == nil) != bc.local {
+				b.Fatal("storage not as the case says")
+			}
+			req := func(etag string) *http.Request {
+				r := httptest.NewRequest(http.MethodPut, "/bucket/"+fbID, strings.NewReader(body))
+				r.Header.Set("Authorization", "Bearer demo-token")
+				if etag != "" {
+					r.Header.Set("If-Match", etag)
+				}
+				caddyhttp.NewTestReplacer(r)
+				return r
+			}
+			w := httptest.NewRecorder()
+			_ = h.ServeHTTP(w, req(""), up)
+			etag := w.Header().Get("ETag")
+			if w.Code != http.StatusOK || etag == "" {
+				b.Fatalf("%d %s", w.Code, w.Body)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				if err := h.ServeHTTP(w, req(etag), up); err != nil || w.Code != http.StatusOK {
+					b.Fatalf("%d %v %s", w.Code, err, w.Body)
+				}
+			}
+		})
+	}
+}
