@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
@@ -72,6 +73,15 @@ func TestBucketLockInStorage(t *testing.T) {
 	w = serveFB(t, h, up, put(`{"name":"Lost"}`, "If-Match", `"1"`))
 	if w.Code != 412 || !lockFree(t, h, fbID) {
 		t.Fatalf("stale If-Match: %d %s, or the lock outlived the refusal", w.Code, w.Body)
+	}
+
+	// The upstream fails: the lock goes with the update.
+	broken := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+		return caddyhttp.Error(http.StatusBadGateway, errors.New("connection reset"))
+	})
+	w = serveFB(t, h, broken, put(`{"name":"Broken"}`, "If-Match", first))
+	if w.Code != http.StatusBadGateway || !lockFree(t, h, fbID) {
+		t.Fatalf("upstream failure: %d %s, or the lock outlived it", w.Code, w.Body)
 	}
 
 	// Another instance holds the lock: the update waits until its deadline,
