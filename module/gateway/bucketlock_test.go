@@ -110,7 +110,7 @@ func TestBucketLockInStorage(t *testing.T) {
 // TestBucketLockScope: only updates under derived revisions take the lock
 // in storage, and local_state keeps everything out of storage.
 func TestBucketLockScope(t *testing.T) {
-	b2up := &Upstream{Realm: "http://b2.test", KeyID: "up", ApplicationKey: "up-key"}
+	b2up := &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}
 	keys := []auth.Key{{ID: "k1", Secret: "k1-secret"}}
 	for _, tc := range []struct {
 		name       string
