@@ -176,10 +176,10 @@ func portsFree(t *testing.T, ports ...int) {
 	}
 }
 
-// start runs bin on config, with a home of its own so that it writes
+// startProcess runs bin on config, with a home of its own so that it writes
 // nothing outside the test's directories, and waits until its admin
 // endpoint answers.
-func start(t *testing.T, bin, name string, admin int, config string) *process {
+func startProcess(t *testing.T, bin, name string, admin int, config string) *process {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
@@ -232,7 +232,7 @@ func lastLines(s string, n int) string {
 // `caddy reload` does.
 func (p *process) reload(t *testing.T, config string) {
 	t.Helper()
-	status, _, body := call(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/load", p.admin), config, "Content-Type", "text/caddyfile")
+	status, _, body := multiCall(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/load", p.admin), config, "Content-Type", "text/caddyfile")
 	if status != http.StatusOK {
 		t.Fatalf("reloading %s: %d %s", p.name, status, body)
 	}
@@ -242,18 +242,18 @@ func (p *process) reload(t *testing.T, config string) {
 
 var multiClient = &http.Client{Timeout: time.Minute}
 
-// call sends one request and returns the status, headers and body.
-func call(t *testing.T, method, url, body string, headers ...string) (int, http.Header, string) {
+// multiCall sends one request and returns the status, headers and body.
+func multiCall(t *testing.T, method, url, body string, headers ...string) (int, http.Header, string) {
 	t.Helper()
-	status, hdr, got, err := send(method, url, body, headers...)
+	status, hdr, got, err := multiSend(method, url, body, headers...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	return status, hdr, got
 }
 
-// send is call for goroutines, which may not end the test.
-func send(method, url, body string, headers ...string) (int, http.Header, string, error) {
+// multiSend is multiCall for goroutines, which may not end the test.
+func multiSend(method, url, body string, headers ...string) (int, http.Header, string, error) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, "", err
@@ -270,7 +270,7 @@ func send(method, url, body string, headers ...string) (int, http.Header, string
 	return resp.StatusCode, resp.Header, string(b), err
 }
 
-func b2SignIn(t *testing.T, base, keyID, appKey string) string {
+func signInAt(t *testing.T, base, keyID, appKey string) string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/b2api/v3/b2_authorize_account", nil)
 	req.SetBasicAuth(keyID, appKey)
@@ -286,9 +286,9 @@ func b2SignIn(t *testing.T, base, keyID, appKey string) string {
 	return a.AuthorizationToken
 }
 
-// race sends n requests at once, racer i through instance i%3+1, and
+// multiRace sends n requests at once, racer i through instance i%3+1, and
 // returns their statuses.
-func race(t *testing.T, n int, req func(i, instance int) (int, error)) []int {
+func multiRace(t *testing.T, n int, req func(i, instance int) (int, error)) []int {
 	t.Helper()
 	statuses := make([]int, n)
 	errs := make([]error, n)
@@ -354,10 +354,10 @@ func TestSeveralInstances(t *testing.T) {
 	go func() { _ = slowServer.Serve(slowListener) }()
 	t.Cleanup(func() { _ = slowServer.Close() })
 
-	start(t, bin, "upstreams", multiUpstreamAdmin, multiUpstreamConfig)
+	startProcess(t, bin, "upstreams", multiUpstreamAdmin, multiUpstreamConfig)
 	var instances [4]*process
 	for i := 1; i <= 3; i++ {
-		instances[i] = start(t, bin, "instance "+strconv.Itoa(i), 19610+i, gatewayConfig(i, storage, ""))
+		instances[i] = startProcess(t, bin, "instance "+strconv.Itoa(i), 19610+i, gatewayConfig(i, storage, ""))
 	}
 	b2At := func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", 19620+i) }
 	fbAt := func(i int, bucket string) string {
@@ -368,14 +368,14 @@ func TestSeveralInstances(t *testing.T) {
 
 	var token string
 	t.Run("a token signed in at one instance works at the others", func(t *testing.T) {
-		token = b2SignIn(t, b2At(1), "multi-key-id", "multi-app-key")
+		token = signInAt(t, b2At(1), "multi-key-id", "multi-app-key")
 		for i := 1; i <= 3; i++ {
-			status, _, body := call(t, "POST", b2At(i)+"/b2api/v3/b2_update_bucket", update, "Authorization", token)
+			status, _, body := multiCall(t, "POST", b2At(i)+"/b2api/v3/b2_update_bucket", update, "Authorization", token)
 			if status != 200 {
 				t.Errorf("instance %d: %d %s", i, status, body)
 			}
 		}
-		status, _, body := call(t, "POST", b2At(2)+"/b2api/v3/b2_update_bucket", update, "Authorization", token+"x")
+		status, _, body := multiCall(t, "POST", b2At(2)+"/b2api/v3/b2_update_bucket", update, "Authorization", token+"x")
 		if status != 401 || !strings.Contains(body, "bad_auth_token") {
 			t.Errorf("a token no instance signed in: %d %s", status, body)
 		}
@@ -397,16 +397,16 @@ func TestSeveralInstances(t *testing.T) {
 	})
 
 	t.Run("a reload with a changed configuration keeps tokens", func(t *testing.T) {
-		mine := b2SignIn(t, b2At(2), "multi-key-id", "multi-app-key")
+		mine := signInAt(t, b2At(2), "multi-key-id", "multi-app-key")
 		instances[2].reload(t, gatewayConfig(2, storage, "max_depth 12"))
 		instances[3].reload(t, gatewayConfig(3, storage, "require_revision"))
 		for _, tok := range []string{token, mine} {
-			status, _, body := call(t, "POST", b2At(2)+"/b2api/v3/b2_update_bucket", update, "Authorization", tok)
+			status, _, body := multiCall(t, "POST", b2At(2)+"/b2api/v3/b2_update_bucket", update, "Authorization", tok)
 			if status != 200 {
 				t.Errorf("after the reload: %d %s", status, body)
 			}
 			// The new configuration is in force: it requires a revision.
-			status, _, body = call(t, "POST", b2At(3)+"/b2api/v3/b2_update_bucket", update, "Authorization", tok)
+			status, _, body = multiCall(t, "POST", b2At(3)+"/b2api/v3/b2_update_bucket", update, "Authorization", tok)
 			if status != 428 {
 				t.Errorf("instance 3 after its reload: %d %s, want the new configuration's 428", status, body)
 			}
@@ -415,38 +415,38 @@ func TestSeveralInstances(t *testing.T) {
 
 	t.Run("30 racers on one ETag over three instances: one wins", func(t *testing.T) {
 		fb := []string{"Authorization", "Bearer multi-token", "Content-Type", "application/json"}
-		status, hdr, body := call(t, "PUT", fbAt(1, multiRaceFB), `{"name":"Start"}`, fb...)
+		status, hdr, body := multiCall(t, "PUT", fbAt(1, multiRaceFB), `{"name":"Start"}`, fb...)
 		etag := hdr.Get("ETag")
 		if status != 200 || etag == "" {
 			t.Fatalf("first update: %d %s, ETag %q", status, body, etag)
 		}
-		statuses := race(t, 30, func(i, instance int) (int, error) {
-			status, _, _, err := send("PUT", fbAt(instance, multiRaceFB), `{"name":"racer-`+strconv.Itoa(i)+`"}`, append(fb, "If-Match", etag)...)
+		statuses := multiRace(t, 30, func(i, instance int) (int, error) {
+			status, _, _, err := multiSend("PUT", fbAt(instance, multiRaceFB), `{"name":"racer-`+strconv.Itoa(i)+`"}`, append(fb, "If-Match", etag)...)
 			return status, err
 		})
 		winner := onlyWinner(t, statuses, http.StatusPreconditionFailed)
-		_, _, list := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
+		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
 		if !strings.Contains(list, `"name":"racer-`+strconv.Itoa(winner)+`"`) {
 			t.Errorf("Flashback does not hold the winner's name %d: %s", winner, list)
 		}
 	})
 
 	t.Run("30 racers on one ifRevisionIs, B2 clients of Flashback: one wins", func(t *testing.T) {
-		tok := b2SignIn(t, acrossAt(1), multiSignInKey, multiSignInApp)
+		tok := signInAt(t, acrossAt(1), multiSignInKey, multiSignInApp)
 		auth := []string{"Authorization", tok}
-		_, _, body := call(t, "POST", acrossAt(2)+"/b2api/v3/b2_list_buckets", `{"accountId":"flashback","bucketId":"`+multiAcrossFB+`"}`, auth...)
+		_, _, body := multiCall(t, "POST", acrossAt(2)+"/b2api/v3/b2_list_buckets", `{"accountId":"flashback","bucketId":"`+multiAcrossFB+`"}`, auth...)
 		var l struct{ Buckets []struct{ Revision int64 } }
 		if err := json.Unmarshal([]byte(body), &l); err != nil || len(l.Buckets) != 1 {
 			t.Fatalf("list: %s", body)
 		}
 		rev := l.Buckets[0].Revision
-		statuses := race(t, 30, func(i, instance int) (int, error) {
+		statuses := multiRace(t, 30, func(i, instance int) (int, error) {
 			body := fmt.Sprintf(`{"accountId":"flashback","bucketId":%q,"bucketInfo":{"name":"racer-%d","workspaceId":"multi-ws"},"ifRevisionIs":%d}`, multiAcrossFB, i, rev)
-			status, _, _, err := send("POST", acrossAt(instance)+"/b2api/v3/b2_update_bucket", body, auth...)
+			status, _, _, err := multiSend("POST", acrossAt(instance)+"/b2api/v3/b2_update_bucket", body, auth...)
 			return status, err
 		})
 		winner := onlyWinner(t, statuses, http.StatusConflict)
-		_, _, list := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", "Authorization", "Bearer multi-token")
+		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", "Authorization", "Bearer multi-token")
 		if !strings.Contains(list, `"name":"racer-`+strconv.Itoa(winner)+`"`) {
 			t.Errorf("Flashback does not hold the winner's name %d: %s", winner, list)
 		}
@@ -457,7 +457,7 @@ func TestSeveralInstances(t *testing.T) {
 		// Instance 1 takes the bucket's lock and writes through an upstream
 		// that never answers.
 		go func() {
-			_, _, _, _ = send("PUT", fbAt(1, multiHeldFB), `{"name":"Never"}`, fb...)
+			_, _, _, _ = multiSend("PUT", fbAt(1, multiHeldFB), `{"name":"Never"}`, fb...)
 		}()
 		select {
 		case <-slow.held:
@@ -472,7 +472,7 @@ func TestSeveralInstances(t *testing.T) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			status, _, body, err := send("PUT", fbAt(2, multiHeldFB), `{"name":"After the crash"}`, fb...)
+			status, _, body, err := multiSend("PUT", fbAt(2, multiHeldFB), `{"name":"After the crash"}`, fb...)
 			done <- result{status, body, err, time.Now()}
 		}()
 		select {
@@ -495,7 +495,7 @@ func TestSeveralInstances(t *testing.T) {
 		case <-time.After(fileLockStale + 10*time.Second):
 			t.Fatal("instance 2 is still waiting, long past the stale-lock timeout")
 		}
-		_, _, list := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
+		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
 		if !strings.Contains(list, `"name":"After the crash"`) || strings.Contains(list, "Never") {
 			t.Errorf("Flashback: %s", list)
 		}
