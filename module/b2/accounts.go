@@ -327,6 +327,12 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 	return u, nil
 }
 
+// DecodeCreate implements dialect.Accounts: b2_create_bucket as POST body
+// or GET query, its parameters typed as b2_update_bucket's, which it shares.
+func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+	return d.decode(r, call, read, d.schema)
+}
+
 // ListRequest implements dialect.Accounts.
 func (*Dialect) ListRequest(r *http.Request, u *dialect.Update, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+listCall, body)

@@ -24,6 +24,7 @@ var Versions = []string{"v1", "v2", "v3", "v4"}
 const (
 	updateCall    = "b2_update_bucket"
 	authorizeCall = "b2_authorize_account"
+	createCall    = "b2_create_bucket"
 )
 
 // Dialect is the B2 native API.
@@ -61,19 +62,25 @@ func New(o dialect.Options) (*Dialect, error) {
 func (*Dialect) Name() string { return "b2" }
 
 // Match recognises every /b2api/<version>/<call> and says which call it is.
-// The path is cleaned and the call name compared without case first, so
-// that no spelling an upstream might route to the same call slips past; any
-// version is matched, and unknown ones are refused when decoded rather than
-// passed on.
+// The path is cleaned and compared without case first, so that no spelling
+// an upstream might route to the same call slips past; any version is
+// matched, and unknown ones are refused when decoded rather than passed on.
+// Path parameters (/b2api;x=1/..., b2_update_bucket;jsessionid=1), which
+// servlet-style servers strip before routing, are refused outright.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	p := path.Clean("/" + r.URL.Path)
-	rest, ok := strings.CutPrefix(p, "/b2api/")
-	if !ok {
+	first, rest, _ := strings.Cut(p[1:], "/")
+	base, _, _ := strings.Cut(first, ";")
+	if !strings.EqualFold(base, "b2api") {
 		return dialect.Call{}, false
+	}
+	if strings.Contains(p, ";") {
+		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.BadRequest,
+			"path parameters (;) are not part of the B2 API; call /b2api/<version>/<call>")}, true
 	}
 	version, name, ok := strings.Cut(rest, "/")
 	if !ok {
-		return dialect.Call{}, false
+		return dialect.Call{Op: dialect.OpOther}, true
 	}
 	call := dialect.Call{Op: dialect.OpOther, Version: version}
 	switch strings.ToLower(name) {
@@ -83,6 +90,8 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 		call.Op = dialect.OpAuthorize
 	case listCall:
 		call.Op = dialect.OpList
+	case createCall:
+		call.Op = dialect.OpCreate
 	}
 	return call, true
 }
@@ -168,19 +177,28 @@ func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+updateCall, body)
 }
 
-// BodyRevision implements dialect.NativeRevisions.
-func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool) {
-	n, ok := u.Doc["ifRevisionIs"].(json.Number)
-	if !ok {
-		return 0, false
+// BodyRevision implements dialect.NativeRevisions. ifRevisionIs 11.0 or
+// 1.1e1 passes the schema as an integer, so it is revision 11 here too.
+func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {
+	v, present := u.Doc["ifRevisionIs"]
+	if !present || v == nil {
+		return 0, false, nil
 	}
-	rev, err := n.Int64()
-	return rev, err == nil
+	rev, ok := dialect.Integer(v)
+	if !ok {
+		return 0, false, &dialect.Error{Kind: dialect.BadRequest, Fields: []string{"ifRevisionIs"},
+			Message: "ifRevisionIs must be an integer revision"}
+	}
+	return rev, true, nil
 }
 
-// SetBodyRevision implements dialect.NativeRevisions.
+// SetBodyRevision implements dialect.NativeRevisions: the upstream gets the
+// revision as a plain integer, whatever spelling the client used.
 func (*Dialect) SetBodyRevision(u *dialect.Update, rev int64) {
-	u.Set("ifRevisionIs", json.Number(strconv.FormatInt(rev, 10)))
+	n := json.Number(strconv.FormatInt(rev, 10))
+	if u.Doc["ifRevisionIs"] != n {
+		u.Set("ifRevisionIs", n)
+	}
 }
 
 // ResponseRevision implements dialect.NativeRevisions.

@@ -26,6 +26,7 @@ var codes = map[dialect.Kind]struct {
 	dialect.PreconditionRequired: {http.StatusPreconditionRequired, "precondition_required"},
 	dialect.UpstreamFailed:       {http.StatusBadGateway, "bad_gateway"},
 	dialect.Unsupported:          {http.StatusUnauthorized, "unsupported"},
+	dialect.UpstreamTimeout:      {http.StatusGatewayTimeout, "gateway_timeout"},
 }
 
 // Error is B2's error body. Status always equals the HTTP status; b2sdk

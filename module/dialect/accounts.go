@@ -49,6 +49,9 @@ type Accounts interface {
 	// SetAccount makes the call name accountID.
 	SetAccount(u *Update, accountID string)
 
+	// DecodeCreate reads a bucket creation, enough to tell whether it makes
+	// the bucket public (MakesPublic); the upstream judges the rest.
+	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// DecodeList reads and validates a list call.
 	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// ListRequest rewrites r into the upstream list call for u.

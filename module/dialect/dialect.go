@@ -27,6 +27,9 @@ const (
 	OpAuthorize
 	// OpList lists buckets (B2's b2_list_buckets).
 	OpList
+	// OpCreate creates a bucket (B2's b2_create_bucket), which can make
+	// it public.
+	OpCreate
 	// OpOther is any other call of the API, which only identity handling
 	// (token routing, gateway keys) may need to look at.
 	OpOther
@@ -39,6 +42,11 @@ type Call struct {
 	Version string
 	// BucketID is the bucket named by the path, for APIs that put it there.
 	BucketID string
+	// Refusal, when set, refuses the call as recognised: a spelling of the
+	// API's paths or methods that an upstream might still route to a gated
+	// call (path parameters, methods the API does not define), which the
+	// gateway neither judges nor forwards.
+	Refusal *Error
 }
 
 // Update is a decoded bucket update. Doc is the single decoded form of the
@@ -129,9 +137,12 @@ type Dialect interface {
 // NativeRevisions is implemented by dialects whose API has a bucket revision
 // that the upstream itself compares (B2's ifRevisionIs).
 type NativeRevisions interface {
-	// BodyRevision returns the revision precondition carried in the body.
-	BodyRevision(u *Update) (int64, bool)
-	// SetBodyRevision sets the revision precondition in the body.
+	// BodyRevision returns the revision precondition carried in the body,
+	// read exactly as the schema validated it (see Integer). A value that
+	// is present but no integer is refused, never taken as no precondition.
+	BodyRevision(u *Update) (int64, bool, *Error)
+	// SetBodyRevision sets the revision precondition in the body, written
+	// as a plain integer; a body that already says so is left as sent.
 	SetBodyRevision(u *Update, rev int64)
 	// ResponseRevision reads the bucket's revision from a successful answer.
 	ResponseRevision(body []byte) (int64, bool)

@@ -43,13 +43,16 @@ const (
 	// a key allowed several buckets signing in on a B2 API version older
 	// than v4, which can name only one.
 	Unsupported
+	// UpstreamTimeout: the upstream did not answer within the gateway's
+	// deadline.
+	UpstreamTimeout
 )
 
 var kindNames = map[Kind]string{
 	BadRequest: "bad_request", BadJSON: "bad_json", TooLarge: "too_large", MethodNotAllowed: "method_not_allowed",
 	Unauthenticated: "unauthenticated", Expired: "expired", Forbidden: "forbidden", NotFound: "not_found",
 	Conflict: "conflict", PreconditionFailed: "precondition_failed", PreconditionRequired: "precondition_required",
-	UpstreamFailed: "upstream_failed", Unsupported: "unsupported",
+	UpstreamFailed: "upstream_failed", Unsupported: "unsupported", UpstreamTimeout: "upstream_timeout",
 }
 
 // String names k in logs and metrics.
@@ -76,6 +79,8 @@ func (k Kind) Status() int {
 		return http.StatusPreconditionFailed
 	case PreconditionRequired:
 		return http.StatusPreconditionRequired
+	case UpstreamTimeout:
+		return http.StatusGatewayTimeout
 	default:
 		return http.StatusBadGateway
 	}

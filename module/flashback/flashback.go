@@ -36,19 +36,41 @@ func New(o dialect.Options) (*Dialect, error) {
 func (*Dialect) Name() string { return "flashback" }
 
 // Match recognises PUT /bucket/{bucketId} as an update and GET /bucket as
-// the bucket list, and takes every other request as another call of the API: a site that fronts Flashback
-// serves nothing else. The path is cleaned and its first segment compared
+// the bucket list, and takes every other request as another call of the
+// API: a site that fronts Flashback serves nothing else. The path is cleaned and its first segment compared
 // without case, as Flashback's router does, so no variant of the path
-// reaches the upstream unvalidated.
+// reaches the upstream unvalidated. Path parameters (;) anywhere under
+// /bucket, and methods Flashback does not define on /bucket/{bucketId}
+// (PATCH, POST, ...), are refused, since a router that strips the one or
+// maps the other could still reach the update.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	p := path.Clean("/" + r.URL.Path)
-	if r.Method == http.MethodGet && strings.EqualFold(p, "/bucket") {
-		return dialect.Call{Op: dialect.OpList}, true
-	}
-	if r.Method != http.MethodPut || len(p) <= len("/bucket/") || !strings.EqualFold(p[:len("/bucket/")], "/bucket/") {
+	first, rest, _ := strings.Cut(p[1:], "/")
+	base, _, _ := strings.Cut(first, ";")
+	if !strings.EqualFold(base, "bucket") {
 		return dialect.Call{Op: dialect.OpOther}, true
 	}
-	return dialect.Call{Op: dialect.OpUpdate, BucketID: p[len("/bucket/"):]}, true
+	if strings.Contains(p, ";") {
+		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.BadRequest,
+			"invalid request: path parameters (;) are not part of the Flashback API")}, true
+	}
+	switch {
+	case rest == "" && r.Method == http.MethodGet && first == base:
+		return dialect.Call{Op: dialect.OpList}, true
+	case rest == "":
+		return dialect.Call{Op: dialect.OpOther}, true
+	case r.Method == http.MethodPut:
+		// Any id, so that one Decode refuses the malformed ones.
+		return dialect.Call{Op: dialect.OpUpdate, BucketID: rest}, true
+	case strings.Contains(rest, "/"):
+		return dialect.Call{Op: dialect.OpOther}, true
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
+		return dialect.Call{Op: dialect.OpOther}, true
+	}
+	return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.MethodNotAllowed,
+		"invalid request: /bucket/{bucketId} takes PUT to update a bucket, or DELETE")}, true
 }
 
 // Decode checks the path's bucket id before reading anything, then reads

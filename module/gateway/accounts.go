@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -25,7 +28,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
-	d.key = keyID
+	d.key = unverifiedKey(keyID)
 	now := time.Now()
 	p, err := h.keyring.Basic(keyID, secret, now)
 	switch {
@@ -34,7 +37,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	case err != nil:
 		return h.refuse(w, d, dialect.Errorf(dialect.Forbidden, "applicationKeyId or applicationKey is wrong"))
 	}
-	verified(r, d, keyID)
+	verified(r, d, p.KeyID)
 	// The account B2 clients see: the upstream's, or, with an upstream
 	// without accounts, one the gateway names.
 	g := dialect.Grant{AccountID: translatedAccount}
@@ -167,7 +170,8 @@ func (h *Handler) proxySignIn(w http.ResponseWriter, r *http.Request, next caddy
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
-	d.key = keyID
+	// The upstream has not vouched for the key id yet.
+	d.key = unverifiedKey(keyID)
 	routeTo(r, h.Upstream.Realm)
 	prepareUpstream(r)
 	ans, derr := h.roundTrip(next, r)
@@ -226,9 +230,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 	}
 	d.forwarded(ans.status)
 	if ans.status != http.StatusOK {
-		return ans.writeTo(w, ans.body.Bytes())
+		return ans.writeTo(w, h.scrubAnswer(ans))
 	}
-	body, err := h.accounts.FilterList(ans.body.Bytes(), who.key.MayUseBucket, who.key.Has)
+	body, err := h.accounts.FilterList(h.scrubAnswer(ans), who.key.MayUseBucket, who.key.Has)
 	if err != nil {
 		return h.refuse(w, d, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list cannot be read"))
 	}
@@ -248,6 +252,37 @@ func (h *Handler) listCall(w http.ResponseWriter, r *http.Request, call dialect.
 	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
 	u, derr := h.accounts.DecodeList(r, call, read)
 	return who, u, derr
+}
+
+// create checks a bucket creation against public_key_ids (passthrough mode
+// with a realm) and then routes it like any other call: a bucket created
+// allPublic is as public as one updated to it.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	verified(r, d, who.id())
+	var body []byte
+	read := func() ([]byte, *dialect.Error) {
+		var derr *dialect.Error
+		body, derr = readBody(w, r, h.MaxBodySize)
+		return body, derr
+	}
+	u, derr := h.accounts.DecodeCreate(r, call, read)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	if h.accounts.MakesPublic(u) && !slices.Contains(h.PublicKeyIDs, who.remembered.KeyID) {
+		return h.refuse(w, d, errPublicKeyIDs)
+	}
+	// The body was read to judge it; the upstream gets it as sent.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	d.outcome = "routed"
+	routeTo(r, who.remembered.APIURL)
+	return next.ServeHTTP(w, r)
 }
 
 // route sends a call the gateway does not otherwise handle to the account

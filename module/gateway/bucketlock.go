@@ -47,8 +47,12 @@ func updateDeadline(r *http.Request) time.Time {
 // to the update's deadline so that nothing under the lock outlives it, and
 // the function that releases both locks, which must be called on every path.
 func (h *Handler) lockUpdate(r *http.Request, bucketID string) (*http.Request, func(), *dialect.Error) {
-	unlockLocal := lockBucket(bucketID)
 	ctx, cancel := context.WithDeadline(r.Context(), updateDeadline(r))
+	unlockLocal, derr := lockBucket(ctx, bucketID)
+	if derr != nil {
+		cancel()
+		return nil, nil, derr
+	}
 	if !h.serialised || h.storage == nil {
 		return r.WithContext(ctx), func() { cancel(); unlockLocal() }, nil
 	}
@@ -57,7 +61,7 @@ func (h *Handler) lockUpdate(r *http.Request, bucketID string) (*http.Request, f
 		cancel()
 		unlockLocal()
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, nil, dialect.Errorf(dialect.UpstreamFailed, "another update of this bucket held it past this update's deadline; nothing was written, try again")
+			return nil, nil, dialect.Errorf(dialect.UpstreamTimeout, "another update of this bucket held it past this update's deadline; nothing was written, try again")
 		}
 		if ctx.Err() == nil {
 			h.logger.Error("could not take the bucket's lock in storage", zap.String("bucket_id", bucketID), zap.Error(err))

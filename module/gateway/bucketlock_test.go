@@ -95,7 +95,7 @@ func TestBucketLockInStorage(t *testing.T) {
 	deadline, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	w = serveFB(t, h, up, put(`{"name":"Waited"}`, "If-Match", first).WithContext(deadline))
-	if w.Code != http.StatusBadGateway || up.reads != reads || up.puts != puts {
+	if w.Code != http.StatusGatewayTimeout || up.reads != reads || up.puts != puts {
 		t.Errorf("while another holds the lock: %d %s; %d reads, %d writes", w.Code, w.Body, up.reads-reads, up.puts-puts)
 	}
 	if err := h.storage.Unlock(ctx, name); err != nil {

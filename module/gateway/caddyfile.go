@@ -40,6 +40,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    max_body_size     <size>
 //	    max_depth         <levels>
 //	    max_response_size <size>
+//	    upstream_timeout  <duration>
 //	    require_revision
 //	    mode              passthrough|gateway
 //	    external_url      <url>
@@ -118,6 +119,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = enumArg(d, &h.Mode, []string{modePassthrough, modeGateway})
 		case "external_url":
 			err = urlArg(d, &h.ExternalURL)
+		case "upstream_timeout":
+			var v string
+			if err = oneArg(d, &v); err == nil {
+				dur, perr := caddy.ParseDuration(v)
+				if perr != nil || dur <= 0 {
+					return d.Errf("upstream_timeout must be a positive duration such as 30s, got '%s'", v)
+				}
+				h.UpstreamTimeout = caddy.Duration(dur)
+			}
 		case "token_lifetime":
 			var v string
 			if err = oneArg(d, &v); err == nil {

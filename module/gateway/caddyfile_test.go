@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
@@ -30,7 +33,10 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			max_response_size 2MB
 			max_depth 6
 			require_revision
-		}`, want: Handler{API: "b2", Schema: "/etc/bucketgate/b2.json", MaxBodySize: 64 << 10, MaxResponseSize: 2_000_000, MaxDepth: 6, RequireRevision: true}},
+			upstream_timeout 5s
+		}`, want: Handler{API: "b2", Schema: "/etc/bucketgate/b2.json", MaxBodySize: 64 << 10, MaxResponseSize: 2_000_000, MaxDepth: 6, RequireRevision: true, UpstreamTimeout: caddy.Duration(5 * time.Second)}},
+		{input: "bucketgate {\n api b2\n upstream_timeout soon\n}", err: "upstream_timeout must be a positive duration"},
+		{input: "bucketgate {\n api b2\n upstream_timeout 0s\n}", err: "upstream_timeout must be a positive duration"},
 		{input: `bucketgate {
 			api b2
 			mode gateway

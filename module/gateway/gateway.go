@@ -4,6 +4,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -30,6 +31,11 @@ func init() {
 const (
 	DefaultMaxBodySize     = 512 << 10
 	DefaultMaxResponseSize = 1 << 20
+	// DefaultUpstreamTimeout bounds everything the gateway does upstream for
+	// one call. B2 and Flashback answer bucket calls in well under a second;
+	// 30 seconds leaves room for a slow sign-in and a read-back while still
+	// answering before most clients give up on their own.
+	DefaultUpstreamTimeout = 30 * time.Second
 )
 
 // dialects are the APIs the gateway speaks, by configuration name.
@@ -89,6 +95,15 @@ type Handler struct {
 	// bucket state it derives revisions from. A larger answer to a call the
 	// gateway handles is refused with 502. Default: 1 MiB.
 	MaxResponseSize int64 `json:"max_response_size,omitempty"`
+
+	// UpstreamTimeout is how long the gateway waits on the upstream for one
+	// call it handles (updates, and the sign-ins and lists it answers): all
+	// of that call's upstream requests together (its sign-in, the bucket
+	// reads, the update itself, the read-back) and its wait for the bucket's
+	// lock. On expiry the client gets 504 in its API's shape, saying whether
+	// the update may have been applied. Calls the gateway only routes are not
+	// bounded by it. Default: 30s.
+	UpstreamTimeout caddy.Duration `json:"upstream_timeout,omitempty"`
 
 	// Mode says whose credentials clients hold. "passthrough" (default):
 	// the upstream's own; the gateway checks what it can, the credential goes
@@ -220,6 +235,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.MaxResponseSize == 0 {
 		h.MaxResponseSize = DefaultMaxResponseSize
 	}
+	if h.UpstreamTimeout == 0 {
+		h.UpstreamTimeout = caddy.Duration(DefaultUpstreamTimeout)
+	}
 	if h.UpstreamAPI == "" {
 		h.UpstreamAPI = h.API
 	}
@@ -267,6 +285,8 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("max_depth must be at least 1, got %d", h.MaxDepth)
 	case h.MaxResponseSize < 0:
 		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
+	case h.UpstreamTimeout < 0:
+		return fmt.Errorf("upstream_timeout must be positive, got %s", time.Duration(h.UpstreamTimeout))
 	}
 	return h.validateIdentity()
 }
@@ -305,6 +325,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !ok {
 		return next.ServeHTTP(w, r)
 	}
+	if derr := refuseUnmatchable(r, call); derr != nil {
+		// Not judged: so not forwarded either, whatever the mode.
+		d := &decision{api: h.client.Name(), call: call.Op}
+		return h.refuse(w, d, derr)
+	}
 	gateway, routed := h.Mode == modeGateway, h.tokens != nil
 	var handle func(*decision) error
 	switch {
@@ -312,6 +337,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handle = func(d *decision) error { return h.update(w, r, next, call, d) }
 	case call.Op == dialect.OpAuthorize && gateway:
 		handle = func(d *decision) error { return h.signIn(w, r, next, call, d) }
+	case call.Op == dialect.OpCreate && routed && len(h.PublicKeyIDs) > 0:
+		handle = func(d *decision) error { return h.create(w, r, next, call, d) }
 	case call.Op == dialect.OpAuthorize && routed:
 		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
 	case call.Op == dialect.OpAuthorize:
@@ -343,6 +370,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	start := time.Now()
 	d := &decision{api: h.client.Name(), call: call.Op, requestID: requestID(r)}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.UpstreamTimeout))
+	defer cancel()
+	r = r.WithContext(ctx)
 	err := handle(d)
 	took := time.Since(start)
 	d.log(h.logger, took)
@@ -350,23 +380,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return err
 }
 
+// methodOverrides are the headers some frameworks read to take a request as
+// another method: a POST or GET carrying one could reach the upstream as an
+// update that the gateway never judged.
+var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// refuseUnmatchable refuses a call of the API the gateway cannot vouch for
+// as recognised: one its dialect refuses as spelled, or one carrying a
+// method override.
+func refuseUnmatchable(r *http.Request, call dialect.Call) *dialect.Error {
+	if call.Refusal != nil {
+		return call.Refusal
+	}
+	for _, name := range methodOverrides {
+		if len(r.Header.Values(name)) > 0 {
+			return dialect.Errorf(dialect.BadRequest, "method override headers ("+name+") are not accepted; send the method itself")
+		}
+	}
+	return nil
+}
+
 // update is the pipeline: read → authenticate → validate → authorise →
 // check revision → send → answer. Each step either yields what the next
 // needs or a refusal that the client's dialect renders; nothing is written
 // before the end.
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
+	// Credentials first: a body is read only for a caller the gateway
+	// could not already refuse, and nothing of it is logged otherwise.
+	who, derr := h.authenticate(r)
+	if derr != nil {
+		return h.refuse(w, d, derr)
+	}
+	verified(r, d, who.id())
+
 	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
 	u, derr := h.client.Decode(r, call, read)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
 	d.bucketID, d.fields = h.client.BucketID(u), u.Fields()
-
-	who, derr := h.authenticate(r)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	verified(r, d, who.id())
 
 	if derr := h.client.Validate(u); derr != nil {
 		return h.refuse(w, d, derr)

@@ -339,11 +339,13 @@ func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
 		case c.key != nil && !c.key.AllowPublic:
 			return dialect.Errorf(dialect.Forbidden, "making a bucket public is reserved to keys granted it (allow_public), and this key is not")
 		case c.remembered != nil && len(h.PublicKeyIDs) > 0 && !slices.Contains(h.PublicKeyIDs, c.remembered.KeyID):
-			return dialect.Errorf(dialect.Forbidden, "making a bucket public is reserved to the application keys listed in public_key_ids, and this token's key is not")
+			return errPublicKeyIDs
 		}
 	}
 	return nil
 }
+
+var errPublicKeyIDs = dialect.Errorf(dialect.Forbidden, "making a bucket public is reserved to the application keys listed in public_key_ids, and this token's key is not")
 
 // authoriseWorkspace checks a gateway key's workspace grants against the
 // bucket as the upstream reports it: changing a bucket needs WRITE (or

@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -45,7 +49,7 @@ func (d *decision) forwarded(status int) {
 // upstreamFailed records what the client was told and the cause behind it,
 // such as reverse_proxy's dial error, which only the log shows.
 func (d *decision) upstreamFailed(e *dialect.Error) {
-	d.outcome, d.reason, d.cause = "upstream_failed", e.Message, e.Cause
+	d.outcome, d.reason, d.cause, d.kind = "upstream_failed", e.Message, e.Cause, e.Kind
 }
 
 // verified records that the caller proved to hold the key id: in the
@@ -75,10 +79,35 @@ func requestID(r *http.Request) string {
 	return id
 }
 
+// Bounds on what a decision line repeats of a client's values: bucket ids,
+// field names and key ids are short in both APIs, and a client that sends
+// long or many ones must not be able to grow the log at will.
+const (
+	maxLoggedValue  = 64
+	maxLoggedFields = 32
+)
+
+// capped shortens s to maxLoggedValue bytes, saying so.
+func capped(s string) string {
+	if len(s) <= maxLoggedValue {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxLoggedValue], "") + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// unverifiedKey names a key id the gateway has not verified by a short
+// digest: enough to tell repeated attempts apart, and never a secret a client
+// sent in the key id's place.
+func unverifiedKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "unverified:" + hex.EncodeToString(sum[:6])
+}
+
 var callNames = map[dialect.Op]string{
 	dialect.OpUpdate:    "update",
 	dialect.OpAuthorize: "sign-in",
 	dialect.OpList:      "list",
+	dialect.OpCreate:    "create",
 }
 
 // log writes the decision at INFO, under the handler's logger
@@ -94,10 +123,21 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.String("request_id", d.requestID))
 	}
 	if d.key != "" {
-		fields = append(fields, zap.String("key_id", d.key))
+		fields = append(fields, zap.String("key_id", capped(d.key)))
 	}
 	if d.call == dialect.OpUpdate {
-		fields = append(fields, zap.String("bucket_id", d.bucketID), zap.Strings("fields", d.fields))
+		names := d.fields
+		if len(names) > maxLoggedFields {
+			names = names[:maxLoggedFields]
+		}
+		capNames := make([]string, len(names))
+		for i, n := range names {
+			capNames[i] = capped(n)
+		}
+		fields = append(fields, zap.String("bucket_id", capped(d.bucketID)), zap.Strings("fields", capNames))
+		if len(d.fields) > maxLoggedFields {
+			fields = append(fields, zap.Int("fields_total", len(d.fields)))
+		}
 	}
 	if d.status != 0 {
 		fields = append(fields, zap.Int("upstream_status", d.status))
@@ -112,7 +152,15 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.Stringer("refusal", d.kind))
 	}
 	if len(d.faults) > 0 {
-		fields = append(fields, zap.Strings("invalid_fields", d.faults))
+		faults := d.faults
+		if len(faults) > maxLoggedFields {
+			faults = faults[:maxLoggedFields]
+		}
+		capFaults := make([]string, len(faults))
+		for i, f := range faults {
+			capFaults[i] = capped(f)
+		}
+		fields = append(fields, zap.Strings("invalid_fields", capFaults))
 	}
 	ce.Write(fields...)
 }

@@ -30,18 +30,21 @@ func (h *Handler) precondition(r *http.Request, u *dialect.Update) (precondition
 	var bodyRev int64
 	var hasBody bool
 	if h.native != nil {
-		bodyRev, hasBody = h.native.BodyRevision(u)
+		if bodyRev, hasBody, derr = h.native.BodyRevision(u); derr != nil {
+			return p, derr
+		}
 	}
 	switch {
 	case hasHeader && hasBody && header != bodyRev:
 		return p, &dialect.Error{Kind: dialect.BadRequest, Message: "If-Match and ifRevisionIs name different revisions; send one, or the same in both", Fields: []string{"ifRevisionIs"}}
 	case hasHeader:
 		p = precondition{rev: header, set: true, ifMatch: true}
-		if h.native != nil && !hasBody {
-			h.native.SetBodyRevision(u, header)
-		}
 	case hasBody:
 		p = precondition{rev: bodyRev, set: true}
+	}
+	if p.set && h.native != nil {
+		// One spelling upstream: the integer the gateway compared.
+		h.native.SetBodyRevision(u, p.rev)
 	}
 	if h.RequireRevision && !p.set {
 		return p, dialect.Errorf(dialect.PreconditionRequired, "this gateway requires a revision precondition: send If-Match with the bucket's ETag, or ifRevisionIs")

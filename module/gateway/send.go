@@ -27,16 +27,18 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		ans, derr = h.roundTrip(next, r)
 	}
 	if derr != nil {
-		d.upstreamFailed(derr)
-		h.client.WriteError(w, derr)
-		return nil
+		if ans != nil && ans.sent {
+			derr = mayHaveApplied(derr)
+		}
+		return h.failUpstream(w, d, derr)
 	}
 	d.forwarded(ans.status)
-	body := ans.body.Bytes()
+	body := h.scrubAnswer(ans)
 	if derr := h.client.CheckAnswer(ans.status, body); derr != nil {
-		d.upstreamFailed(derr)
-		h.client.WriteError(w, derr)
-		return nil
+		if ans.status >= 200 && ans.status < 300 {
+			derr.Message += "; it reported success, so the update was most likely applied: read the bucket before retrying"
+		}
+		return h.failUpstream(w, d, derr)
 	}
 	ans.header.Del("Etag")
 	switch {
@@ -53,6 +55,22 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 		return h.refuse(w, d, errStale)
 	}
 	return ans.writeTo(w, body)
+}
+
+// mayHaveApplied says, on a failure after the update was sent, that the
+// client cannot know whether it was applied; retrying blindly could apply
+// it twice.
+func mayHaveApplied(e *dialect.Error) *dialect.Error {
+	return &dialect.Error{Kind: e.Kind, Fields: e.Fields, Cause: e.Cause,
+		Message: e.Message + "; the update may or may not have been applied: read the bucket before retrying"}
+}
+
+// failUpstream answers a call the upstream failed, in the client's dialect,
+// with the cause in the decision line and the metric.
+func (h *Handler) failUpstream(w http.ResponseWriter, d *decision, e *dialect.Error) error {
+	d.upstreamFailed(e)
+	h.client.WriteError(w, e)
+	return nil
 }
 
 // errStale answers an If-Match that names another revision than the bucket's.

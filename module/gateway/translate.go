@@ -58,14 +58,16 @@ func (h *Handler) updateAcross(w http.ResponseWriter, r *http.Request, next cadd
 		}
 		ans, derr := h.callUpstream(r, next, func(dialect.Grant) *dialect.Error { return h.outbound(r, out) })
 		if derr != nil {
-			d.upstreamFailed(derr)
-			h.client.WriteError(w, derr)
-			return nil
+			if ans != nil && ans.sent {
+				derr = mayHaveApplied(derr)
+			}
+			return h.failUpstream(w, d, derr)
 		}
 		d.forwarded(ans.status)
-		switch refusal := h.upstreamTr.UpstreamError(ans.status, ans.body.Bytes()); {
+		body := h.scrubAnswer(ans)
+		switch refusal := h.upstreamTr.UpstreamError(ans.status, body); {
 		case ans.status >= 200 && ans.status < 300:
-			updated, ok := h.upstreamTr.UpdatedBucket(ans.body.Bytes())
+			updated, ok := h.upstreamTr.UpdatedBucket(body)
 			if !ok {
 				if updated, derr = h.readBucket(r, next, d.bucketID); derr != nil {
 					// Applied upstream; only the new revision is unknown.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -17,15 +18,22 @@ import (
 const refreshAfter = 20 * time.Hour
 
 // upstreamSession is the gateway's own sign-in at the upstream (B2, gateway
-// mode). One mutex serialises signing in, so concurrent requests that find
-// the token missing, old or refused share one sign-in.
+// mode). Concurrent requests that find the token missing, old or refused
+// share one sign-in: the first starts it, the others wait for its outcome,
+// each no longer than its own deadline. The mutex guards the fields only and
+// is never held across a call upstream, so a hung sign-in stalls nothing but
+// the requests that need it, and only until their deadlines.
 type upstreamSession struct {
 	mu       sync.Mutex
 	grant    dialect.Grant
 	signedIn time.Time
+	// flight is the sign-in under way, if any.
+	flight *signInFlight
+	// retired is the token before the current one, still scrubbed from
+	// answers that may have been made with it.
+	retired string
 
-	// seen is what the admin API and metrics report, under its own lock:
-	// mu is held across a sign-in, which may take as long as the upstream.
+	// seen is what the admin API and metrics report, under its own lock.
 	seenMu sync.Mutex
 	seen   sessionStatus
 }
@@ -70,35 +78,93 @@ func (s *upstreamSession) succeeded(g dialect.Grant, at time.Time) {
 	s.seen.SignedIn, s.seen.SignedInAt, s.seen.Expires, s.seen.AccountID = true, at, at.Add(b2TokenLifetime), g.AccountID
 }
 
+// signInFlight is one sign-in under way; done closes when grant or err is set.
+type signInFlight struct {
+	done  chan struct{}
+	grant dialect.Grant
+	err   *dialect.Error
+}
+
 // upstreamGrant returns the gateway's current upstream grant, signing in
 // when there is none or it is due for renewal.
 func (h *Handler) upstreamGrant(r *http.Request, next caddyhttp.Handler) (dialect.Grant, *dialect.Error) {
-	s := h.b2
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.grant.Token == "":
-		return h.signInUpstream(r, next, "first use")
-	case time.Since(s.signedIn) >= refreshAfter:
-		return h.signInUpstream(r, next, "renewal before expiry")
-	}
-	return s.grant, nil
+	return h.sessionGrant(r, next, func(s *upstreamSession) string {
+		switch {
+		case s.grant.Token == "":
+			return "first use"
+		case time.Since(s.signedIn) >= refreshAfter:
+			return "renewal before expiry"
+		}
+		return ""
+	})
 }
 
 // renewUpstream signs in again after the upstream refused token, unless
 // another request already has.
 func (h *Handler) renewUpstream(r *http.Request, next caddyhttp.Handler, refused string) (dialect.Grant, *dialect.Error) {
+	return h.sessionGrant(r, next, func(s *upstreamSession) string {
+		if s.grant.Token != "" && s.grant.Token != refused {
+			return ""
+		}
+		return "the upstream refused the gateway's token"
+	})
+}
+
+// sessionGrant returns the current grant when due says no sign-in is due
+// (an empty reason), and otherwise joins the sign-in under way or starts one.
+func (h *Handler) sessionGrant(r *http.Request, next caddyhttp.Handler, due func(*upstreamSession) string) (dialect.Grant, *dialect.Error) {
 	s := h.b2
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.grant.Token != "" && s.grant.Token != refused {
-		return s.grant, nil
+	why := due(s)
+	if why == "" {
+		g := s.grant
+		s.mu.Unlock()
+		return g, nil
 	}
-	return h.signInUpstream(r, next, "the upstream refused the gateway's token")
+	f := s.flight
+	if f == nil {
+		f = &signInFlight{done: make(chan struct{})}
+		s.flight = f
+		s.mu.Unlock()
+		h.fly(r, next, f, why)
+	} else {
+		s.mu.Unlock()
+	}
+	select {
+	case <-f.done:
+		return f.grant, f.err
+	case <-r.Context().Done():
+		return dialect.Grant{}, deadlineError(r.Context(), "the gateway could not sign in upstream")
+	}
+}
+
+// fly runs sign-in f in the caller's goroutine and publishes its outcome.
+// It keeps the caller's deadline but not its cancellation: requests that
+// joined f should not fail because the first client went away.
+func (h *Handler) fly(r *http.Request, next caddyhttp.Handler, f *signInFlight, why string) {
+	ctx := context.WithoutCancel(r.Context())
+	if dl, ok := r.Context().Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	g, derr := h.signInUpstream(r.WithContext(ctx), next, why)
+	s := h.b2
+	s.mu.Lock()
+	if derr == nil {
+		if s.grant.Token != g.Token {
+			s.retired = s.grant.Token
+		}
+		s.grant, s.signedIn = g, time.Now()
+	}
+	s.flight = nil
+	f.grant, f.err = g, derr
+	close(f.done)
+	s.mu.Unlock()
 }
 
 // signInUpstream signs in with the gateway's own key, through next like
-// every other upstream call, routed to the realm. h.b2.mu must be held.
+// every other upstream call, routed to the realm.
 func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why string) (dialect.Grant, *dialect.Error) {
 	sub := subRequest(r)
 	h.upAccounts.SignInRequest(sub, h.Upstream.KeyID, h.Upstream.ApplicationKey)
@@ -109,8 +175,7 @@ func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why st
 		h.logger.Error("could not sign in upstream", zap.String("reason", why), zap.String("error", derr.Message), zap.String("cause", derr.Cause))
 		return dialect.Grant{}, derr
 	}
-	h.b2.grant, h.b2.signedIn = g, time.Now()
-	h.b2.succeeded(g, h.b2.signedIn)
+	h.b2.succeeded(g, time.Now())
 	h.logger.Info("signed in upstream", zap.String("reason", why), zap.String("account_id", g.AccountID))
 	return g, nil
 }
