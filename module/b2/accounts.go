@@ -317,7 +317,7 @@ const listCall = "b2_list_buckets"
 // DecodeList implements dialect.Accounts: a list call as POST body or GET
 // query, against its own schema.
 func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
-	u, err := d.decode(r, call, read, d.list)
+	u, err := d.decode(r, call, read, d.list.IsStringField)
 	if err != nil {
 		return nil, err
 	}
@@ -328,9 +328,10 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 }
 
 // DecodeCreate implements dialect.Accounts: b2_create_bucket as POST body
-// or GET query, its parameters typed as b2_update_bucket's, which it shares.
+// or GET query, its parameters typed as b2_update_bucket's, which it shares,
+// plus bucketName.
 func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
-	return d.decode(r, call, read, d.schema)
+	return d.decode(r, call, read, func(name string) bool { return name == "bucketName" || d.schema.IsStringField(name) })
 }
 
 // ListRequest implements dialect.Accounts.

@@ -98,12 +98,12 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 
 // Decode reads the update from a POST body or from GET query parameters.
 func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
-	return d.decode(r, call, read, d.schema)
+	return d.decode(r, call, read, d.schema.IsStringField)
 }
 
-// decode reads a call's document from a POST body or, typed by schema, from
+// decode reads a call's document from a POST body or, typed by isString, from
 // GET query parameters, as B2 takes both for its bucket calls.
-func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), schema *dialect.Schema) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), isString func(string) bool) (*dialect.Update, *dialect.Error) {
 	if !knownVersion(call.Version) {
 		return nil, dialect.Errorf(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
 	}
@@ -124,7 +124,7 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 	if len(body) > 0 {
 		return nil, dialect.Errorf(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
 	}
-	doc, err := d.fromQuery(r.URL.RawQuery, schema)
+	doc, err := d.fromQuery(r.URL.RawQuery, isString)
 	if err != nil {
 		return nil, err
 	}

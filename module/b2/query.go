@@ -14,7 +14,8 @@ import (
 // the schema types as a string is taken as is; any other is JSON text
 // (ifRevisionIs=3, fileLockEnabled=true, bucketInfo={"k":"v"}), decoded with
 // the same strict scanner as a body. The result then meets the same schema.
-func (d *Dialect) fromQuery(raw string, schema *dialect.Schema) (map[string]any, *dialect.Error) {
+// isString says which parameters the call's schema types as strings.
+func (d *Dialect) fromQuery(raw string, isString func(string) bool) (map[string]any, *dialect.Error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, dialect.Errorf(dialect.BadRequest, "query string is not valid URL encoding")
@@ -32,7 +33,7 @@ func (d *Dialect) fromQuery(raw string, schema *dialect.Schema) (map[string]any,
 			vs = append(vs, dialect.Violation{Path: name, Message: "is given more than once"})
 			continue
 		}
-		if schema.IsStringField(name) {
+		if isString(name) {
 			doc[name] = values[0]
 			continue
 		}

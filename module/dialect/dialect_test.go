@@ -75,3 +75,17 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("bodiless rewrite kept a body: %v %d", r.Header, r.ContentLength)
 	}
 }
+
+// Integer is the one reading of a validated integer.
+func TestIntegerReadsAsTheSchemaDoes(t *testing.T) {
+	for lit, want := range map[string]int64{"11": 11, "11.0": 11, "1.1e1": 11, "110e-1": 11, "-0": 0, "9223372036854775807": 1<<63 - 1, "9.223372036854775807e18": 1<<63 - 1} {
+		if n, ok := Integer(json.Number(lit)); !ok || n != want {
+			t.Errorf("%s: got %d %v, want %d", lit, n, ok, want)
+		}
+	}
+	for _, lit := range []string{"11.5", "1e-1", "9223372036854775808", "1e400", "1e99999999"} {
+		if n, ok := Integer(json.Number(lit)); ok {
+			t.Errorf("%s: read as %d", lit, n)
+		}
+	}
+}

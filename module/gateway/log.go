@@ -85,6 +85,8 @@ func requestID(r *http.Request) string {
 const (
 	maxLoggedValue  = 64
 	maxLoggedFields = 32
+	// A refusal's message names the fields at fault, which may be many.
+	maxLoggedReason = 1024
 )
 
 // capped shortens s to maxLoggedValue bytes, saying so.
@@ -143,7 +145,11 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.Int("upstream_status", d.status))
 	}
 	if d.reason != "" {
-		fields = append(fields, zap.String("reason", d.reason))
+		reason := d.reason
+		if len(reason) > maxLoggedReason {
+			reason = strings.ToValidUTF8(reason[:maxLoggedReason], "") + "…"
+		}
+		fields = append(fields, zap.String("reason", reason))
 	}
 	if d.cause != "" {
 		fields = append(fields, zap.String("cause", d.cause))
