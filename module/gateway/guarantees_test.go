@@ -372,7 +372,9 @@ func TestBucketLockEndsWithTheDeadline(t *testing.T) {
 	impatient, _ := newHandler(t, &Handler{API: "flashback", UpstreamTimeout: caddy.Duration(100 * time.Millisecond)})
 	up := newBadUpstream(t, adapt{newFakeFlashback()})
 	var first atomic.Bool
-	up.target = func(r *http.Request, _ int) bool { return r.Method == http.MethodPut && first.CompareAndSwap(false, true) }
+	up.target = func(r *http.Request, _ int) bool {
+		return r.Method == http.MethodPut && first.CompareAndSwap(false, true)
+	}
 	up.act = hang
 	next := proxyTo(t, up.ln.Addr().String())
 
