@@ -202,3 +202,66 @@ func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
 		}
 	}
 }
+// TestExamplesKeepQueryTokensOutOfAccessLogs checks that every example, and
+// the README, logs its sites' access through a filter that deletes the
+// Authorization query parameter: B2 clients authorise downloads with
+// ?Authorization=<token>, and Caddy redacts only the header.
+func TestExamplesKeepQueryTokensOutOfAccessLogs(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Logging struct {
+				Logs map[string]struct {
+					Encoder struct {
+						Format string `json:"format"`
+						Fields map[string]struct {
+							Filter  string `json:"filter"`
+							Actions []struct{ Parameter, Type string }
+						} `json:"fields"`
+					} `json:"encoder"`
+				} `json:"logs"`
+			} `json:"logging"`
+			Apps struct {
+				HTTP struct {
+					Servers map[string]struct {
+						Logs *struct {
+							DefaultLoggerName string `json:"default_logger_name"`
+						} `json:"logs"`
+					} `json:"servers"`
+				} `json:"http"`
+			} `json:"apps"`
+		}
+		if err := json.Unmarshal(src, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for name, srv := range cfg.Apps.HTTP.Servers {
+			if srv.Logs == nil {
+				t.Errorf("%s: server %s has no access log", file, name)
+				continue
+			}
+			enc := cfg.Logging.Logs[srv.Logs.DefaultLoggerName].Encoder
+			uri := enc.Fields["request>uri"]
+			deletes := false
+			for _, a := range uri.Actions {
+				deletes = deletes || (a.Type == "delete" && a.Parameter == "Authorization")
+			}
+			if enc.Format != "filter" || uri.Filter != "query" || !deletes {
+				t.Errorf("%s: server %s logs request URIs with their Authorization query parameter", file, name)
+			}
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "request>uri query {\n\t\t\t\t\tdelete Authorization") {
+		t.Error("the README shows no log filter for the Authorization query parameter")
+	}
+}

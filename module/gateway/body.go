@@ -33,10 +33,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dia
 
 // prepareUpstream strips what the upstream must not see or that would stop
 // the gateway reading its answer: the revision header the gateway has
-// already turned into the API's own precondition, and Accept-Encoding, so the
+// already turned into the API's own precondition; Accept-Encoding, so the
 // answer arrives uncompressed (Go's transport negotiates gzip on its own and
-// decompresses it).
+// decompresses it); and Expect, since the gateway already holds the whole
+// body and has nothing to ask leave to send.
 func prepareUpstream(r *http.Request) {
 	r.Header.Del("If-Match")
 	r.Header.Del("Accept-Encoding")
+	r.Header.Del("Expect")
 }

@@ -448,6 +448,11 @@ func TestMisbehavingUpstream(t *testing.T) {
 				if updates != 1 {
 					t.Errorf("the update reached the upstream %d times, want once: %+v", updates, all)
 				}
+				for _, c := range all {
+					if c.header.Get("Expect") != "" {
+						t.Errorf("Expect reached the upstream with %s %s", c.method, c.path)
+					}
+				}
 				if m.secret != "" {
 					answer := fmt.Sprint(w.Header()) + w.Body.String()
 					if strings.Contains(answer, m.secret) {
