@@ -325,14 +325,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !ok {
 		return next.ServeHTTP(w, r)
 	}
-	if derr := refuseUnmatchable(r, call); derr != nil {
-		// Not judged: so not forwarded either, whatever the mode.
-		d := &decision{api: h.client.Name(), call: call.Op}
-		return h.refuse(w, d, derr)
-	}
 	gateway, routed := h.Mode == modeGateway, h.tokens != nil
 	var handle func(*decision) error
-	switch {
+	switch refusal := refuseUnmatchable(r, call); {
+	case refusal != nil:
+		// Not judged: so not forwarded either, whatever the mode.
+		handle = func(d *decision) error { return h.refuse(w, d, refusal) }
 	case call.Op == dialect.OpUpdate:
 		handle = func(d *decision) error { return h.update(w, r, next, call, d) }
 	case call.Op == dialect.OpAuthorize && gateway:
@@ -370,6 +368,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	start := time.Now()
 	d := &decision{api: h.client.Name(), call: call.Op, requestID: requestID(r)}
+	// One deadline for all the upstream work of a call the gateway handles.
+	// The handlers above share the variable r, so they see this request.
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.UpstreamTimeout))
 	defer cancel()
 	r = r.WithContext(ctx)

@@ -110,6 +110,7 @@ var callNames = map[dialect.Op]string{
 	dialect.OpAuthorize: "sign-in",
 	dialect.OpList:      "list",
 	dialect.OpCreate:    "create",
+	dialect.OpOther:     "other",
 }
 
 // log writes the decision at INFO, under the handler's logger

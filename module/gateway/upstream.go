@@ -140,7 +140,9 @@ func (h *Handler) sessionGrant(r *http.Request, next caddyhttp.Handler, due func
 
 // fly runs sign-in f in the caller's goroutine and publishes its outcome.
 // It keeps the caller's deadline but not its cancellation: requests that
-// joined f should not fail because the first client went away.
+// joined f should not fail because the first client went away. The outcome
+// is published however the sign-in ends, so no later request can join a
+// sign-in that will never finish.
 func (h *Handler) fly(r *http.Request, next caddyhttp.Handler, f *signInFlight, why string) {
 	ctx := context.WithoutCancel(r.Context())
 	if dl, ok := r.Context().Deadline(); ok {
@@ -148,19 +150,21 @@ func (h *Handler) fly(r *http.Request, next caddyhttp.Handler, f *signInFlight, 
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	g, derr := h.signInUpstream(r.WithContext(ctx), next, why)
-	s := h.b2
-	s.mu.Lock()
-	if derr == nil {
-		if s.grant.Token != g.Token {
-			s.retired = s.grant.Token
+	f.err = dialect.Errorf(dialect.UpstreamFailed, "the gateway could not sign in upstream")
+	defer func() {
+		s := h.b2
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if f.err == nil {
+			if s.grant.Token != f.grant.Token {
+				s.retired = s.grant.Token
+			}
+			s.grant, s.signedIn = f.grant, time.Now()
 		}
-		s.grant, s.signedIn = g, time.Now()
-	}
-	s.flight = nil
-	f.grant, f.err = g, derr
-	close(f.done)
-	s.mu.Unlock()
+		s.flight = nil
+		close(f.done)
+	}()
+	f.grant, f.err = h.signInUpstream(r.WithContext(ctx), next, why)
 }
 
 // signInUpstream signs in with the gateway's own key, through next like
