@@ -133,7 +133,7 @@ func (h *Handler) readBuckets(r *http.Request, next caddyhttp.Handler) ([]dialec
 	if derr != nil {
 		return nil, derr
 	}
-	return h.upstreamTr.ReadBuckets(ans.status, ans.body.Bytes())
+	return h.upstreamTr.ReadBuckets(ans.status, h.scrubAnswer(ans))
 }
 
 // bucketRefs names a key's buckets for its sign-in answer: clients treat a

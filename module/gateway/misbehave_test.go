@@ -489,3 +489,44 @@ func decisionLine(t *testing.T, logs *observer.ObservedLogs) observer.LoggedEntr
 	}
 	return line
 }
+
+// TestEchoedCredentialsOnReads: an upstream that echoes request headers in
+// its answer to the gateway's own reads (bucket state, lists) hands the
+// gateway's upstream credential neither to the client nor to the log.
+func TestEchoedCredentialsOnReads(t *testing.T) {
+	isRead := func(r *http.Request, _ int) bool {
+		return r.Method == http.MethodGet && r.URL.Path == "/bucket" || strings.HasSuffix(r.URL.Path, "/b2_list_buckets")
+	}
+	for _, m := range modes {
+		if m.secret == "" {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			h, normal := m.setup(t)
+			h, logs := newHandler(t, h)
+			up := newBadUpstream(t, normal)
+			next := proxyTo(t, up.ln.Addr().String())
+			r := m.request(t, h, next)
+			up.mu.Lock()
+			up.target, up.act = isRead, echo
+			up.mu.Unlock()
+			w := httptest.NewRecorder()
+			if err := h.ServeHTTP(w, r, next); err != nil {
+				t.Fatal(err)
+			}
+			if reads, _ := up.calls(func(c seenCall) bool {
+				return c.method == http.MethodGet && c.path == "/bucket" || strings.HasSuffix(c.path, "/b2_list_buckets")
+			}); reads == 0 {
+				t.Skip("this mode reads nothing before the update")
+			}
+			if answer := fmt.Sprint(w.Header()) + w.Body.String(); strings.Contains(answer, m.secret) {
+				t.Errorf("the gateway's own upstream credential reached the client: %s", answer)
+			}
+			for _, e := range logs.All() {
+				if strings.Contains(fmt.Sprint(e.Message, e.ContextMap()), m.secret) {
+					t.Errorf("the gateway's own upstream credential reached the log: %v", e.ContextMap())
+				}
+			}
+		})
+	}
+}

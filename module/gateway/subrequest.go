@@ -191,7 +191,7 @@ func (h *Handler) readBucket(r *http.Request, next caddyhttp.Handler, bucketID s
 	if derr != nil {
 		return dialect.Bucket{}, derr
 	}
-	b, derr := h.reader.ReadBucket(ans.status, ans.body.Bytes(), bucketID)
+	b, derr := h.reader.ReadBucket(ans.status, h.scrubAnswer(ans), bucketID)
 	// What the bucket object does not say, the gateway's sign-in does: the
 	// account, and the S3 endpoint translated updates are checked against.
 	switch {
