@@ -454,3 +454,19 @@ func TestBrokenReadBackAfterAppliedWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamTimeoutSetting(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "b2"})
+	if time.Duration(h.UpstreamTimeout) != DefaultUpstreamTimeout {
+		t.Errorf("default upstream_timeout %v", time.Duration(h.UpstreamTimeout))
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
+	defer cancel()
+	bad := &Handler{API: "b2", UpstreamTimeout: caddy.Duration(-time.Second)}
+	if err := bad.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "upstream_timeout must be positive") {
+		t.Errorf("got %v", err)
+	}
+}
