@@ -202,6 +202,7 @@ func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
 		}
 	}
 }
+
 // TestExamplesKeepQueryTokensOutOfAccessLogs checks that every example, and
 // the README, logs its sites' access through a filter that deletes the
 // Authorization query parameter: B2 clients authorise downloads with

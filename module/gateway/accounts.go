@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -107,7 +107,7 @@ func (h *Handler) listWorkspaces(w http.ResponseWriter, r *http.Request, next ca
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
-	body, derr := h.lists.FilterList(ans.status, ans.body.Bytes(), keep)
+	body, derr := h.lists.FilterList(ans.status, h.scrubAnswer(ans), keep)
 	if derr != nil {
 		return h.refuse(w, d, derr)
 	}
