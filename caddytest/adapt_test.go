@@ -233,7 +233,8 @@ func TestExamplesKeepQueryTokensOutOfAccessLogs(t *testing.T) {
 				HTTP struct {
 					Servers map[string]struct {
 						Logs *struct {
-							DefaultLoggerName string `json:"default_logger_name"`
+							DefaultLoggerName string              `json:"default_logger_name"`
+							LoggerNames       map[string][]string `json:"logger_names"`
 						} `json:"logs"`
 					} `json:"servers"`
 				} `json:"http"`
@@ -247,14 +248,25 @@ func TestExamplesKeepQueryTokensOutOfAccessLogs(t *testing.T) {
 				t.Errorf("%s: server %s has no access log", file, name)
 				continue
 			}
-			enc := cfg.Logging.Logs[srv.Logs.DefaultLoggerName].Encoder
-			uri := enc.Fields["request>uri"]
-			deletes := false
-			for _, a := range uri.Actions {
-				deletes = deletes || (a.Type == "delete" && a.Parameter == "Authorization")
+			// A site with a host name logs through logger_names, one without
+			// through default_logger_name.
+			loggers := []string{srv.Logs.DefaultLoggerName}
+			if len(srv.Logs.LoggerNames) > 0 {
+				loggers = nil
+				for _, names := range srv.Logs.LoggerNames {
+					loggers = append(loggers, names...)
+				}
 			}
-			if enc.Format != "filter" || uri.Filter != "query" || !deletes {
-				t.Errorf("%s: server %s logs request URIs with their Authorization query parameter", file, name)
+			for _, logger := range loggers {
+				enc := cfg.Logging.Logs[logger].Encoder
+				uri := enc.Fields["request>uri"]
+				deletes := false
+				for _, a := range uri.Actions {
+					deletes = deletes || (a.Type == "delete" && a.Parameter == "Authorization")
+				}
+				if enc.Format != "filter" || uri.Filter != "query" || !deletes {
+					t.Errorf("%s: server %s logs request URIs with their Authorization query parameter (logger %q)", file, name, logger)
+				}
 			}
 		}
 	}

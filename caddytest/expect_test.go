@@ -68,10 +68,10 @@ func TestExpectContinueEveryMode(t *testing.T) {
 		}
 	}
 	info := `{"name":"Demo bucket","workspaceId":"demo-workspace","team":"ops"}`
-	b2Update("http://127.0.0.1:8080", "demo-gw-key-id", "demo-gw-app-key", b2Bucket, info)  // B2, gateway mode
-	b2Update("http://127.0.0.1:8084", "demo-key-id", "demo-app-key", b2Bucket, info)        // B2, passthrough with realm
-	b2Update("http://127.0.0.1:8083", "demo-gw-key-id", "demo-gw-app-key", demoFlashbackID, // B2 clients, Flashback upstream
+	b2Update("http://127.0.0.1:18080", "demo-gw-key-id", "demo-gw-app-key", b2Bucket, info)  // B2, gateway mode
+	b2Update("http://127.0.0.1:18084", "demo-key-id", "demo-app-key", b2Bucket, info)        // B2, passthrough with realm
+	b2Update("http://127.0.0.1:18083", "demo-gw-key-id", "demo-gw-app-key", demoFlashbackID, // B2 clients, Flashback upstream
 		`{"name":"Expecting","workspaceId":"demo-workspace"}`)
-	fbUpdate("http://127.0.0.1:8081", demoFlashbackID) // Flashback, gateway mode
-	fbUpdate("http://127.0.0.1:8082", b2Bucket)        // Flashback clients, B2 upstream
+	fbUpdate("http://127.0.0.1:18081", demoFlashbackID) // Flashback, gateway mode
+	fbUpdate("http://127.0.0.1:18082", b2Bucket)        // Flashback clients, B2 upstream
 }
