@@ -13,6 +13,10 @@ import (
 // Schema is a compiled draft-07 JSON Schema for one update document.
 type Schema struct {
 	compiled *gojsonschema.Schema
+	// fast validates built-in schemas without gojsonschema's per-value
+	// costs (see schemafast.go); nil for a user's schema, which
+	// gojsonschema alone validates, exactly as it always has.
+	fast *node
 	// stringFields are the top-level properties whose values are strings,
 	// for APIs that also take the document as query parameters.
 	stringFields map[string]bool
@@ -21,23 +25,37 @@ type Schema struct {
 // LoadSchema compiles the schema in file, or the embedded fallback when file
 // is empty. Errors name the file, so a bad user schema is caught at load time.
 func LoadSchema(file string, fallback []byte) (*Schema, error) {
-	src, name := fallback, "built-in schema"
-	if file != "" {
-		b, err := os.ReadFile(file)
+	if file == "" {
+		s, err := CompileSchema(fallback)
 		if err != nil {
-			return nil, fmt.Errorf("reading schema: %v", err)
+			return nil, fmt.Errorf("built-in schema: %v", err)
 		}
-		src, name = b, file
+		return s, nil
 	}
-	s, err := CompileSchema(src)
+	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("reading schema: %v", err)
+	}
+	s, err := compileSchema(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
 	}
 	return s, nil
 }
 
-// CompileSchema compiles a JSON Schema document.
+// CompileSchema compiles one of the project's own JSON Schema documents,
+// with the fast path when the schema allows it.
 func CompileSchema(src []byte) (*Schema, error) {
+	s, err := compileSchema(src)
+	if err != nil {
+		return nil, err
+	}
+	s.fast = compileFast(src)
+	return s, nil
+}
+
+// compileSchema compiles a JSON Schema document for gojsonschema alone.
+func compileSchema(src []byte) (*Schema, error) {
 	var top map[string]any
 	if err := json.Unmarshal(src, &top); err != nil {
 		return nil, fmt.Errorf("not a JSON object: %v", err)
@@ -92,6 +110,19 @@ func stringProperties(top map[string]any) map[string]bool {
 // validator reads that value itself, so there is no second parse to disagree
 // with the first.
 func (s *Schema) Validate(doc any) []Violation {
+	if s.fast != nil {
+		if fs, ok := validateFast(s.fast, doc); ok {
+			if len(fs) == 0 {
+				return nil
+			}
+			return reduce(fs)
+		}
+	}
+	return s.validateSlow(doc)
+}
+
+// validateSlow validates doc with gojsonschema.
+func (s *Schema) validateSlow(doc any) []Violation {
 	res, err := s.compiled.Validate(decoded{doc})
 	if err != nil {
 		return []Violation{{Message: "cannot be validated: " + err.Error()}}
@@ -99,7 +130,12 @@ func (s *Schema) Validate(doc any) []Violation {
 	if res.Valid() {
 		return nil
 	}
-	return violations(res.Errors())
+	errs := res.Errors()
+	fs := make([]failure, len(errs))
+	for i, e := range errs {
+		fs[i] = failure{path: fieldPath(e), msg: message(e), broad: general[e.Type()]}
+	}
+	return reduce(fs)
 }
 
 // decoded hands gojsonschema a value that is already decoded.
@@ -122,16 +158,18 @@ var general = map[string]bool{
 	"condition_then": true, "condition_else": true, "number_not": true,
 }
 
-func violations(errs []gojsonschema.ResultError) []Violation {
+// reduce turns errors into violations: each once, the general ones only
+// where nothing more specific was found.
+func reduce(fs []failure) []Violation {
 	seen := make(map[Violation]bool)
 	var specific, broad []Violation
-	for _, e := range errs {
-		v := Violation{Path: fieldPath(e), Message: message(e)}
+	for _, f := range fs {
+		v := Violation{Path: f.path, Message: f.msg}
 		if seen[v] {
 			continue
 		}
 		seen[v] = true
-		if general[e.Type()] {
+		if f.broad {
 			broad = append(broad, v)
 		} else {
 			specific = append(specific, v)
@@ -163,12 +201,22 @@ func fieldPath(e gojsonschema.ResultError) string {
 	if len(segs) > 0 && segs[0] == gojsonschema.STRING_CONTEXT_ROOT {
 		segs = segs[1:]
 	}
-	switch e.Type() {
-	case "required", "additional_property_not_allowed":
+	if withProperty(e.Type()) {
 		if p, ok := e.Details()["property"].(string); ok {
 			segs = append(segs, p)
 		}
 	}
+	return renderPath(segs)
+}
+
+// withProperty reports whether errors of type typ are about a property of
+// the object at their context.
+func withProperty(typ string) bool {
+	return typ == "required" || typ == "additional_property_not_allowed"
+}
+
+// renderPath writes path segments as a.b[0].c.
+func renderPath(segs []string) string {
 	var b strings.Builder
 	for _, s := range segs {
 		if isIndex(s) {
@@ -197,9 +245,11 @@ func isIndex(s string) bool {
 
 // message words a failure from its type and the schema's own limits. It never
 // uses gojsonschema's descriptions, some of which quote the submitted value.
-func message(e gojsonschema.ResultError) string {
-	d := e.Details()
-	switch e.Type() {
+func message(e gojsonschema.ResultError) string { return messageFor(e.Type(), e.Details()) }
+
+// messageFor words an error of type typ with details d.
+func messageFor(typ string, d map[string]any) string {
+	switch typ {
 	case "required":
 		return "is required"
 	case "additional_property_not_allowed":

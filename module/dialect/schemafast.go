@@ -1,0 +1,942 @@
+package dialect
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/big"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The fast path validates a document against a built-in schema without
+// gojsonschema's per-value costs (a context allocated per step, errors built
+// with templates only to be thrown away under "not" and "if", and enum and
+// uniqueItems comparisons that marshal, unmarshal and marshal again every
+// value). It is compiled from the schema document itself, so it follows the
+// schema as it changes, and it mirrors gojsonschema's draft-07 validation
+// step for step: the same checks in the same order, the same error types
+// and details, the same anyOf/oneOf scoring. A schema that uses a keyword
+// the fast path does not implement gets no fast path; a document holding a
+// value gojsonschema treats specially is handed to gojsonschema. The fuzz
+// test FuzzFastSchema holds both to the same results.
+
+// node is one compiled subschema.
+type node struct {
+	pass *bool // a boolean schema: true or false
+
+	typed                                                bool
+	tNull, tBool, tNumber, tInteger, tString, tArr, tObj bool
+	typeMsg                                              string
+
+	hasConst   bool
+	constCanon string
+	constStr   *string // the const, when it is a string
+	constMsg   string
+
+	hasEnum   bool
+	enumStr   map[string]bool // members that are strings, by value
+	enumOther map[string]bool // other members, by canonical JSON
+	enumMsg   string
+
+	minLength, maxLength       int
+	hasMinLength, hasMaxLength bool
+	minLengthMsg, maxLengthMsg string
+	pattern                    *regexp.Regexp
+
+	minimum, maximum, exclMin, exclMax *bound
+
+	items                    *node
+	minItems, maxItems       int
+	hasMinItems, hasMaxItems bool
+	minItemsMsg, maxItemsMsg string
+	unique                   bool
+
+	minProps, maxProps       int
+	hasMinProps, hasMaxProps bool
+	minPropsMsg, maxPropsMsg string
+	required                 []string
+	props                    []property
+	declared                 map[string]bool
+	additionalFalse          bool
+	additional               *node
+	propertyNames            *node
+
+	allOf, anyOf, oneOf []*node
+	not                 *node
+	ifN, thenN, elseN   *node
+}
+
+type property struct {
+	name string
+	n    *node
+}
+
+// bound is a numeric limit: the exact value, and the same value as an int64
+// when it is one, so integer literals compare without big.Rat.
+type bound struct {
+	rat   *big.Rat
+	i     int64
+	isInt bool
+	msg   string
+}
+
+// annotations are keywords gojsonschema reads without validating anything.
+var annotations = map[string]bool{
+	"$schema": true, "$id": true, "$comment": true, "title": true, "description": true,
+	"default": true, "examples": true, "readOnly": true, "writeOnly": true,
+	"contentMediaType": true, "contentEncoding": true,
+}
+
+// unsupported are the draft-07 keywords gojsonschema implements that the
+// fast path does not; a schema using any of them is validated by
+// gojsonschema alone. Other unknown keywords are ignored, as gojsonschema
+// ignores them.
+var unsupported = map[string]bool{
+	"$ref": true, "definitions": true, "id": true, "patternProperties": true, "dependencies": true,
+	"additionalItems": true, "contains": true, "multipleOf": true, "format": true,
+}
+
+// compileFast compiles a schema for the fast path, or returns nil when the
+// schema uses something the fast path leaves to gojsonschema. The schema
+// has already compiled under gojsonschema, so malformed keywords are
+// reported there, not here.
+func compileFast(src []byte) *node {
+	d := json.NewDecoder(bytes.NewReader(src))
+	d.UseNumber() // as gojsonschema reads a schema
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return nil
+	}
+	n, ok := compileNode(doc)
+	if !ok {
+		return nil
+	}
+	return n
+}
+
+func compileNode(doc any) (*node, bool) {
+	if b, ok := doc.(bool); ok {
+		return &node{pass: &b}, true
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	n := &node{}
+	for k, v := range m {
+		if unsupported[k] {
+			return nil, false
+		}
+		if annotations[k] {
+			continue
+		}
+		var ok bool
+		switch k {
+		case "type":
+			ok = n.compileType(v)
+		case "const":
+			n.hasConst = true
+			n.constCanon, ok = canonicalOK(v)
+			if s, isStr := v.(string); isStr {
+				n.constStr = &s
+			}
+			n.constMsg = messageFor("const", map[string]any{"allowed": n.constCanon})
+		case "enum":
+			ok = n.compileEnum(v)
+		case "minLength":
+			n.minLength, ok = count(v)
+			n.hasMinLength = true
+			n.minLengthMsg = messageFor("string_gte", map[string]any{"min": n.minLength})
+		case "maxLength":
+			n.maxLength, ok = count(v)
+			n.hasMaxLength = true
+			n.maxLengthMsg = messageFor("string_lte", map[string]any{"max": n.maxLength})
+		case "pattern":
+			s, isStr := v.(string)
+			var err error
+			n.pattern, err = regexp.Compile(s)
+			ok = isStr && err == nil
+		case "minimum":
+			n.minimum, ok = compileBound(v, "number_gte", "min")
+		case "maximum":
+			n.maximum, ok = compileBound(v, "number_lte", "max")
+		case "exclusiveMinimum":
+			n.exclMin, ok = compileBound(v, "number_gt", "min")
+		case "exclusiveMaximum":
+			n.exclMax, ok = compileBound(v, "number_lt", "max")
+		case "items":
+			if _, isList := v.([]any); isList {
+				return nil, false
+			}
+			n.items, ok = compileNode(v)
+		case "minItems":
+			n.minItems, ok = count(v)
+			n.hasMinItems = true
+			n.minItemsMsg = messageFor("array_min_items", map[string]any{"min": n.minItems})
+		case "maxItems":
+			n.maxItems, ok = count(v)
+			n.hasMaxItems = true
+			n.maxItemsMsg = messageFor("array_max_items", map[string]any{"max": n.maxItems})
+		case "uniqueItems":
+			n.unique, ok = v.(bool)
+		case "minProperties":
+			n.minProps, ok = count(v)
+			n.hasMinProps = true
+			n.minPropsMsg = messageFor("array_min_properties", map[string]any{"min": n.minProps})
+		case "maxProperties":
+			n.maxProps, ok = count(v)
+			n.hasMaxProps = true
+			n.maxPropsMsg = messageFor("array_max_properties", map[string]any{"max": n.maxProps})
+		case "required":
+			ok = n.compileRequired(v)
+		case "properties":
+			ok = n.compileProperties(v)
+		case "additionalProperties":
+			switch a := v.(type) {
+			case bool:
+				n.additionalFalse, ok = !a, true
+			case map[string]any:
+				n.additional, ok = compileNode(a)
+			}
+		case "propertyNames":
+			n.propertyNames, ok = compileNode(v)
+		case "allOf":
+			n.allOf, ok = compileList(v)
+		case "anyOf":
+			n.anyOf, ok = compileList(v)
+		case "oneOf":
+			n.oneOf, ok = compileList(v)
+		case "not":
+			n.not, ok = compileNode(v)
+		case "if":
+			n.ifN, ok = compileNode(v)
+		case "then":
+			n.thenN, ok = compileNode(v)
+		case "else":
+			n.elseN, ok = compileNode(v)
+		default:
+			ok = true // unknown keyword: ignored by gojsonschema too
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return n, true
+}
+
+func (n *node) compileType(v any) bool {
+	var names []string
+	switch t := v.(type) {
+	case string:
+		names = []string{t}
+	case []any:
+		for _, x := range t {
+			s, ok := x.(string)
+			if !ok {
+				return false
+			}
+			names = append(names, s)
+		}
+	default:
+		return false
+	}
+	for _, name := range names {
+		switch name {
+		case "null":
+			n.tNull = true
+		case "boolean":
+			n.tBool = true
+		case "number":
+			n.tNumber = true
+		case "integer":
+			n.tInteger = true
+		case "string":
+			n.tString = true
+		case "array":
+			n.tArr = true
+		case "object":
+			n.tObj = true
+		default:
+			return false
+		}
+	}
+	n.typed = len(names) > 0
+	expected := strings.Join(names, "")
+	if len(names) > 1 {
+		expected = "[" + strings.Join(names, ",") + "]"
+	}
+	n.typeMsg = messageFor("invalid_type", map[string]any{"expected": expected})
+	return true
+}
+
+func (n *node) compileEnum(v any) bool {
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	n.hasEnum = true
+	n.enumStr, n.enumOther = map[string]bool{}, map[string]bool{}
+	canon := make([]string, 0, len(list))
+	for _, x := range list {
+		c, ok := canonicalOK(x)
+		if !ok {
+			return false
+		}
+		canon = append(canon, c)
+		if s, isStr := x.(string); isStr {
+			n.enumStr[s] = true
+		} else {
+			n.enumOther[c] = true
+		}
+	}
+	n.enumMsg = messageFor("enum", map[string]any{"allowed": strings.Join(canon, ", ")})
+	return true
+}
+
+func (n *node) compileRequired(v any) bool {
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return false
+		}
+		n.required = append(n.required, s)
+	}
+	return true
+}
+
+func (n *node) compileProperties(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	n.declared = make(map[string]bool, len(m))
+	for name, sub := range m {
+		c, ok := compileNode(sub)
+		if !ok {
+			return false
+		}
+		n.props = append(n.props, property{name, c})
+		n.declared[name] = true
+	}
+	return true
+}
+
+func compileList(v any) ([]*node, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]*node, 0, len(list))
+	for _, x := range list {
+		c, ok := compileNode(x)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// count reads a non-negative integer keyword as gojsonschema does.
+func count(v any) (int, bool) {
+	num, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := num.Int64()
+	return int(i), err == nil && i >= 0
+}
+
+func compileBound(v any, errType, detail string) (*bound, bool) {
+	num, ok := v.(json.Number)
+	if !ok {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(string(num))
+	if !ok {
+		return nil, false
+	}
+	b := &bound{rat: r, msg: messageFor(errType, map[string]any{detail: new(big.Float).SetRat(r)})}
+	if r.IsInt() && r.Num().IsInt64() {
+		b.i, b.isInt = r.Num().Int64(), true
+	}
+	return b, true
+}
+
+// canonical is gojsonschema's comparison form of a value for enum, const and
+// uniqueItems: JSON, read back without json.Number and written again, so 1
+// and 1.0 are equal.
+func canonical(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	var back any
+	if err := json.Unmarshal(b, &back); err != nil {
+		return "", err
+	}
+	b, err = json.Marshal(back)
+	return string(b), err
+}
+
+func canonicalOK(v any) (string, bool) {
+	c, err := canonical(v)
+	return c, err == nil
+}
+
+// jsonString is the string a valid string becomes once written as JSON and
+// read back: itself, except that each invalid UTF-8 byte becomes U+FFFD.
+func jsonString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// failure is one error found by the fast path, already worded.
+type failure struct {
+	path  string
+	msg   string
+	broad bool
+}
+
+// step is one segment of the path being validated.
+type step struct {
+	key   string
+	index int
+	isKey bool
+}
+
+// check holds one validation's state. Errors found where only validity
+// matters ("not", "if") are counted, not worded.
+type check struct {
+	steps []step
+	errs  []failure
+	n     int // errors in the result being built, worded or not
+	quiet int
+	// punt is set when the document holds a value gojsonschema handles in
+	// its own way (a type the scanner never produces, a number big.Rat
+	// cannot read); the document then goes to gojsonschema.
+	punt bool
+}
+
+func (c *check) push(s step) { c.steps = append(c.steps, s) }
+func (c *check) pop()        { c.steps = c.steps[:len(c.steps)-1] }
+
+// fail records an error at the current path (plus prop, for required and
+// additional-property errors), as gojsonschema's addInternalError does.
+func (c *check) fail(typ, msg, prop string, score *int) {
+	*score -= 2
+	c.n++
+	if c.quiet > 0 {
+		return
+	}
+	c.errs = append(c.errs, failure{path: c.path(typ, prop), msg: msg, broad: general[typ]})
+}
+
+// path renders the current path exactly as fieldPath renders gojsonschema's
+// context (including its splitting of keys that hold the separator).
+func (c *check) path(typ, prop string) string {
+	var b strings.Builder
+	b.WriteString("(root)")
+	for _, s := range c.steps {
+		b.WriteString(pathSep)
+		if s.isKey {
+			b.WriteString(s.key)
+		} else {
+			b.WriteString(strconv.Itoa(s.index))
+		}
+	}
+	segs := strings.Split(b.String(), pathSep)[1:]
+	if withProperty(typ) {
+		segs = append(segs, prop)
+	}
+	return renderPath(segs)
+}
+
+// mark saves and restores what a discarded sub-validation added.
+type mark struct{ errs, n int }
+
+func (c *check) mark() mark        { return mark{len(c.errs), c.n} }
+func (c *check) since(m mark) bool { return c.n == m.n } // valid since m
+func (c *check) rollback(m mark)   { c.errs, c.n = c.errs[:m.errs], m.n }
+
+// insert puts f before the errors recorded since m, as gojsonschema adds a
+// summary error before merging the sub-result that caused it.
+func (c *check) insert(m mark, typ, msg string, score *int) {
+	*score -= 2
+	c.n++
+	if c.quiet > 0 {
+		return
+	}
+	c.errs = append(c.errs, failure{})
+	copy(c.errs[m.errs+1:], c.errs[m.errs:])
+	c.errs[m.errs] = failure{path: c.path(typ, ""), msg: msg, broad: general[typ]}
+}
+
+// sub validates v against n as gojsonschema's subValidateWithContext does,
+// keeping the errors in place, and returns whether it was valid and its
+// score.
+func (c *check) sub(n *node, v any) (bool, int) {
+	m := c.mark()
+	s := 0
+	c.recursive(n, v, &s)
+	return c.since(m), s
+}
+
+// valid reports whether v satisfies n, keeping nothing.
+func (c *check) valid(n *node, v any) bool {
+	m := c.mark()
+	c.quiet++
+	s := 0
+	c.recursive(n, v, &s)
+	c.quiet--
+	ok := c.since(m)
+	c.rollback(m)
+	return ok
+}
+
+func (c *check) recursive(n *node, v any, score *int) {
+	if n.pass != nil {
+		if !*n.pass {
+			c.fail("false", messageFor("false", nil), "", score)
+		}
+		return
+	}
+	switch x := v.(type) {
+	case nil:
+		if n.typed && !n.tNull {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.common(n, v, score)
+	case json.Number:
+		isInt, ok := integer(x)
+		if !ok {
+			c.punt = true
+			return
+		}
+		if n.typed && !(n.tNumber || (isInt && n.tInteger)) {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.number(n, x, score)
+		c.common(n, v, score)
+	case []any:
+		if n.typed && !n.tArr {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.array(n, x, score)
+		c.common(n, v, score)
+	case map[string]any:
+		if n.typed && !n.tObj {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.object(n, x, score)
+		c.common(n, v, score)
+		for _, p := range n.props {
+			if pv, ok := x[p.name]; ok {
+				c.push(step{key: p.name, isKey: true})
+				c.recursive(p.n, pv, score)
+				c.pop()
+			}
+		}
+	case bool:
+		if n.typed && !n.tBool {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.common(n, v, score)
+	case string:
+		if n.typed && !n.tString {
+			c.fail("invalid_type", n.typeMsg, "", score)
+			return
+		}
+		c.schema(n, v, score)
+		c.common(n, v, score)
+		c.str(n, x, score)
+	default:
+		switch reflect.ValueOf(v).Kind() {
+		case reflect.Slice, reflect.Map, reflect.Bool, reflect.String:
+			c.punt = true
+			return
+		}
+		// Other kinds match no case in gojsonschema either.
+	}
+	*score++
+}
+
+// schema is gojsonschema's validateSchema: the combinators.
+func (c *check) schema(n *node, v any, score *int) {
+	if len(n.anyOf) > 0 {
+		c.anyOf(n, v, score)
+	}
+	if len(n.oneOf) > 0 {
+		c.oneOf(n, v, score)
+	}
+	if len(n.allOf) > 0 {
+		valid := 0
+		for _, s := range n.allOf {
+			ok, sc := c.sub(s, v)
+			if ok {
+				valid++
+			}
+			*score += sc
+		}
+		if valid != len(n.allOf) {
+			c.fail("number_all_of", messageFor("number_all_of", nil), "", score)
+		}
+	}
+	if n.not != nil && c.valid(n.not, v) {
+		c.fail("number_not", messageFor("number_not", nil), "", score)
+	}
+	if n.ifN != nil {
+		ok := c.valid(n.ifN, v)
+		if n.thenN != nil && ok {
+			c.branch(n.thenN, v, "condition_then", score)
+		}
+		if n.elseN != nil && !ok {
+			c.branch(n.elseN, v, "condition_else", score)
+		}
+	}
+	*score++
+}
+
+// branch validates a then or else schema: its errors count only when it
+// fails, after an error naming the branch.
+func (c *check) branch(n *node, v any, typ string, score *int) {
+	m := c.mark()
+	ok, sc := c.sub(n, v)
+	if ok {
+		c.rollback(m)
+		return
+	}
+	c.insert(m, typ, messageFor(typ, nil), score)
+	*score += sc
+}
+
+// anyOf and oneOf keep the errors of the best-scoring failed branch, as
+// gojsonschema does.
+func (c *check) anyOf(n *node, v any, score *int) {
+	var best []failure
+	bestN, bestScore, have := 0, 0, false
+	for _, s := range n.anyOf {
+		m := c.mark()
+		ok, sc := c.sub(s, v)
+		if ok {
+			c.rollback(m)
+			return
+		}
+		if !have || sc > bestScore {
+			best = append(best[:0], c.errs[m.errs:]...)
+			bestN, bestScore, have = c.n-m.n, sc, true
+		}
+		c.rollback(m)
+	}
+	c.fail("number_any_of", messageFor("number_any_of", nil), "", score)
+	c.merge(best, bestN, bestScore, score)
+}
+
+func (c *check) oneOf(n *node, v any, score *int) {
+	var best []failure
+	bestN, bestScore, have, valid := 0, 0, false, 0
+	for _, s := range n.oneOf {
+		m := c.mark()
+		ok, sc := c.sub(s, v)
+		if ok {
+			valid++
+		} else if valid == 0 && (!have || sc > bestScore) {
+			best = append(best[:0], c.errs[m.errs:]...)
+			bestN, bestScore, have = c.n-m.n, sc, true
+		}
+		c.rollback(m)
+	}
+	if valid != 1 {
+		c.fail("number_one_of", messageFor("number_one_of", nil), "", score)
+		if valid == 0 {
+			c.merge(best, bestN, bestScore, score)
+		}
+	}
+}
+
+func (c *check) merge(errs []failure, n, sc int, score *int) {
+	c.n += n
+	if c.quiet == 0 {
+		c.errs = append(c.errs, errs...)
+	}
+	*score += sc
+}
+
+// common is gojsonschema's validateCommon: const and enum.
+func (c *check) common(n *node, v any, score *int) {
+	if n.hasConst {
+		if !c.equalsConst(n, v) {
+			c.fail("const", n.constMsg, "", score)
+		}
+	}
+	if n.hasEnum && !c.inEnum(n, v) {
+		c.fail("enum", n.enumMsg, "", score)
+	}
+	*score++
+}
+
+func (c *check) equalsConst(n *node, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return n.constStr != nil && jsonString(x) == *n.constStr
+	case nil:
+		return n.constCanon == "null"
+	case bool:
+		return n.constCanon == strconv.FormatBool(x)
+	}
+	if n.constStr != nil {
+		return false // a number, array or object is never equal to a string
+	}
+	got, err := canonical(v)
+	if err != nil {
+		c.punt = true
+		return true
+	}
+	return got == n.constCanon
+}
+
+func (c *check) inEnum(n *node, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return n.enumStr[jsonString(x)]
+	case nil:
+		return n.enumOther["null"]
+	case bool:
+		if x {
+			return n.enumOther["true"]
+		}
+		return n.enumOther["false"]
+	}
+	if len(n.enumOther) == 0 {
+		return false // a number, array or object is never equal to a string
+	}
+	got, err := canonical(v)
+	if err != nil {
+		c.punt = true
+		return true
+	}
+	return n.enumOther[got]
+}
+
+// str is gojsonschema's validateString.
+func (c *check) str(n *node, s string, score *int) {
+	if n.hasMinLength || n.hasMaxLength {
+		l := utf8.RuneCountInString(s)
+		if n.hasMinLength && l < n.minLength {
+			c.fail("string_gte", n.minLengthMsg, "", score)
+		}
+		if n.hasMaxLength && l > n.maxLength {
+			c.fail("string_lte", n.maxLengthMsg, "", score)
+		}
+	}
+	if n.pattern != nil && !n.pattern.MatchString(s) {
+		c.fail("pattern", messageFor("pattern", nil), "", score)
+	}
+	*score++
+}
+
+// number is gojsonschema's validateNumber.
+func (c *check) number(n *node, x json.Number, score *int) {
+	if n.maximum == nil && n.exclMax == nil && n.minimum == nil && n.exclMin == nil {
+		*score++
+		return
+	}
+	i, isInt := plainInt(string(x))
+	var r *big.Rat
+	cmp := func(b *bound) int {
+		if isInt && b.isInt {
+			switch {
+			case i < b.i:
+				return -1
+			case i > b.i:
+				return 1
+			}
+			return 0
+		}
+		if r == nil {
+			r, _ = new(big.Rat).SetString(string(x))
+		}
+		return r.Cmp(b.rat)
+	}
+	if n.maximum != nil && cmp(n.maximum) == 1 {
+		c.fail("number_lte", n.maximum.msg, "", score)
+	}
+	if n.exclMax != nil && cmp(n.exclMax) >= 0 {
+		c.fail("number_lt", n.exclMax.msg, "", score)
+	}
+	if n.minimum != nil && cmp(n.minimum) == -1 {
+		c.fail("number_gte", n.minimum.msg, "", score)
+	}
+	if n.exclMin != nil && cmp(n.exclMin) <= 0 {
+		c.fail("number_gt", n.exclMin.msg, "", score)
+	}
+	*score++
+}
+
+// array is gojsonschema's validateArray.
+func (c *check) array(n *node, a []any, score *int) {
+	if n.items != nil {
+		for i, item := range a {
+			c.push(step{index: i})
+			_, sc := c.sub(n.items, item)
+			*score += sc
+			c.pop()
+		}
+	}
+	if n.hasMinItems && len(a) < n.minItems {
+		c.fail("array_min_items", n.minItemsMsg, "", score)
+	}
+	if n.hasMaxItems && len(a) > n.maxItems {
+		c.fail("array_max_items", n.maxItemsMsg, "", score)
+	}
+	if n.unique {
+		c.uniqueItems(a, score)
+	}
+	*score++
+}
+
+// uniqueItems reports one error for every item equal to an earlier one,
+// comparing canonical forms; strings compare as themselves.
+func (c *check) uniqueItems(a []any, score *int) {
+	keys := make([]string, len(a))
+	strs := make([]bool, len(a))
+	for j, v := range a {
+		if s, ok := v.(string); ok {
+			keys[j], strs[j] = jsonString(s), true
+		} else {
+			k, err := canonical(v)
+			if err != nil {
+				c.punt = true
+				return
+			}
+			keys[j] = k
+		}
+		for i := 0; i < j; i++ {
+			if keys[i] == keys[j] && strs[i] == strs[j] {
+				c.fail("unique", messageFor("unique", nil), "", score)
+				break
+			}
+		}
+	}
+}
+
+// object is gojsonschema's validateObject.
+func (c *check) object(n *node, o map[string]any, score *int) {
+	if n.hasMinProps && len(o) < n.minProps {
+		c.fail("array_min_properties", n.minPropsMsg, "", score)
+	}
+	if n.hasMaxProps && len(o) > n.maxProps {
+		c.fail("array_max_properties", n.maxPropsMsg, "", score)
+	}
+	for _, r := range n.required {
+		if _, ok := o[r]; ok {
+			*score++
+		} else {
+			c.failProp("required", r, score)
+		}
+	}
+	if n.additionalFalse || n.additional != nil {
+		for k, v := range o {
+			if n.declared[k] {
+				continue
+			}
+			if n.additionalFalse {
+				c.failProp("additional_property_not_allowed", k, score)
+				continue
+			}
+			c.push(step{key: k, isKey: true})
+			_, sc := c.sub(n.additional, v)
+			*score += sc
+			c.pop()
+		}
+	}
+	if n.propertyNames != nil {
+		for k := range o {
+			m := c.mark()
+			ok, sc := c.sub(n.propertyNames, k)
+			if !ok {
+				c.insert(m, "invalid_property_name", messageFor("invalid_property_name", nil), score)
+				*score += sc
+			}
+		}
+	}
+	*score++
+}
+
+// failProp records an error about property prop of the current object.
+func (c *check) failProp(typ, prop string, score *int) {
+	c.fail(typ, messageFor(typ, nil), prop, score)
+}
+
+// integer reports whether a number literal is an integer, as gojsonschema
+// decides it (through big.Rat), and whether big.Rat can read it at all.
+func integer(x json.Number) (isInt, ok bool) {
+	if _, ok := plainInt(string(x)); ok {
+		return true, true
+	}
+	r, ok := new(big.Rat).SetString(string(x))
+	if !ok {
+		return false, false
+	}
+	return r.IsInt(), true
+}
+
+// plainInt parses a literal made only of an optional minus and at most 18
+// digits, which fits an int64.
+func plainInt(s string) (int64, bool) {
+	digits := s
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
+}
+
+// validateFast runs the fast path; ok is false when the document must go to
+// gojsonschema instead.
+func validateFast(n *node, doc any) (fs []failure, ok bool) {
+	c := check{steps: make([]step, 0, 12)}
+	score := 0
+	c.recursive(n, doc, &score)
+	if c.punt {
+		return nil, false
+	}
+	return c.errs, true
+}
