@@ -1,9 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -13,22 +13,34 @@ import (
 // over the limit: by its declared length before reading anything, and by
 // counting otherwise (chunked bodies declare none).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dialect.Error) {
-	tooLarge := dialect.Errorf(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, bodyTooLarge(limit)
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	// A declared length sizes the buffer once; ReadFrom wants MinRead bytes
+	// free before each read, including the one that finds the end.
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	_ = r.Body.Close()
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge
+			return nil, bodyTooLarge(limit)
 		}
 		return nil, dialect.Errorf(dialect.BadRequest, "request body could not be read")
 	}
-	return body, nil
+	if buf.Len() == 0 {
+		return []byte{}, nil // read, and empty: not the nil of no body at all
+	}
+	return buf.Bytes(), nil
+}
+
+func bodyTooLarge(limit int64) *dialect.Error {
+	return dialect.Errorf(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
 }
 
 // prepareUpstream strips what the upstream must not see or that would stop
