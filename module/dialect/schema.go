@@ -111,11 +111,8 @@ func stringProperties(top map[string]any) map[string]bool {
 // with the first.
 func (s *Schema) Validate(doc any) []Violation {
 	if s.fast != nil {
-		if fs, ok := validateFast(s.fast, doc); ok {
-			if len(fs) == 0 {
-				return nil
-			}
-			return reduce(fs)
+		if vs, ok := validateFast(s.fast, doc); ok {
+			return vs
 		}
 	}
 	return s.validateSlow(doc)

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"math/big"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -44,7 +44,7 @@ type node struct {
 	minLength, maxLength       int
 	hasMinLength, hasMaxLength bool
 	minLengthMsg, maxLengthMsg string
-	pattern                    *regexp.Regexp
+	pattern                    *pattern
 
 	minimum, maximum, exclMin, exclMax *bound
 
@@ -57,21 +57,34 @@ type node struct {
 	minProps, maxProps       int
 	hasMinProps, hasMaxProps bool
 	minPropsMsg, maxPropsMsg string
-	required                 []string
+	required                 []string // those not among props
 	props                    []property
-	declared                 map[string]bool
-	additionalFalse          bool
-	additional               *node
-	propertyNames            *node
+	// inline: the properties can be validated as they are looked up, as
+	// nothing the object's common checks (const, enum) report can share
+	// a path with them.
+	inline          bool
+	additionalFalse bool
+	additional      *node
+	propertyNames   *node
 
 	allOf, anyOf, oneOf []*node
 	not                 *node
 	ifN, thenN, elseN   *node
 }
 
+// property is a declared property, and whether it is also required.
 type property struct {
+	name     string
+	n        *node
+	required bool
+}
+
+// pending is a property found while checking its object, validated after
+// the object's own checks, in gojsonschema's order.
+type pending struct {
 	name string
 	n    *node
+	v    any
 }
 
 // bound is a numeric limit: the exact value, and the same value as an int64
@@ -155,10 +168,9 @@ func compileNode(doc any) (*node, bool) {
 			n.hasMaxLength = true
 			n.maxLengthMsg = messageFor("string_lte", map[string]any{"max": n.maxLength})
 		case "pattern":
-			s, isStr := v.(string)
-			var err error
-			n.pattern, err = regexp.Compile(s)
-			ok = isStr && err == nil
+			if s, isStr := v.(string); isStr {
+				n.pattern, ok = compilePattern(s)
+			}
 		case "minimum":
 			n.minimum, ok = compileBound(v, "number_gte", "min")
 		case "maximum":
@@ -224,6 +236,8 @@ func compileNode(doc any) (*node, bool) {
 			return nil, false
 		}
 	}
+	n.joinRequired()
+	n.inline = !n.hasConst && !n.hasEnum && !n.declares("")
 	return n, true
 }
 
@@ -316,16 +330,32 @@ func (n *node) compileProperties(v any) bool {
 	if !ok {
 		return false
 	}
-	n.declared = make(map[string]bool, len(m))
 	for name, sub := range m {
 		c, ok := compileNode(sub)
 		if !ok {
 			return false
 		}
-		n.props = append(n.props, property{name, c})
-		n.declared[name] = true
+		n.props = append(n.props, property{name: name, n: c})
 	}
 	return true
+}
+
+// joinRequired marks the required properties that are declared, so one
+// lookup serves both, and keeps the others apart.
+func (n *node) joinRequired() {
+	var rest []string
+	for _, r := range n.required {
+		found := false
+		for i := range n.props {
+			if n.props[i].name == r {
+				n.props[i].required, found = true, true
+			}
+		}
+		if !found {
+			rest = append(rest, r)
+		}
+	}
+	n.required = rest
 }
 
 func compileList(v any) ([]*node, bool) {
@@ -428,6 +458,7 @@ type step struct {
 // matters ("not", "if") are counted, not worded.
 type check struct {
 	steps []step
+	props []pending
 	errs  []failure
 	n     int // errors in the result being built, worded or not
 	quiet int
@@ -555,15 +586,15 @@ func (c *check) recursive(n *node, v any, score *int) {
 			return
 		}
 		c.schema(n, v, score)
-		c.object(n, x, score)
+		from := c.object(n, x, score)
 		c.common(n, v, score)
-		for _, p := range n.props {
-			if pv, ok := x[p.name]; ok {
-				c.push(step{key: p.name, isKey: true})
-				c.recursive(p.n, pv, score)
-				c.pop()
-			}
+		for i, to := from, len(c.props); i < to; i++ {
+			p := c.props[i]
+			c.push(step{key: p.name, isKey: true})
+			c.recursive(p.n, p.v, score)
+			c.pop()
 		}
+		c.props = c.props[:from]
 	case bool:
 		if n.typed && !n.tBool {
 			c.fail("invalid_type", n.typeMsg, "", score)
@@ -849,13 +880,40 @@ func (c *check) uniqueItems(a []any, score *int) {
 	}
 }
 
-// object is gojsonschema's validateObject.
-func (c *check) object(n *node, o map[string]any, score *int) {
+// object is gojsonschema's validateObject. With the same lookups it
+// validates the declared properties present, or, when the object's common
+// checks could report under the same path, collects them for the caller to
+// validate after those, as gojsonschema does (c.props[from:]). Their order
+// among themselves does not matter, as each reports under its own path.
+func (c *check) object(n *node, o map[string]any, score *int) (from int) {
+	from = len(c.props)
 	if n.hasMinProps && len(o) < n.minProps {
 		c.fail("array_min_properties", n.minPropsMsg, "", score)
 	}
 	if n.hasMaxProps && len(o) > n.maxProps {
 		c.fail("array_max_properties", n.maxPropsMsg, "", score)
+	}
+	// Required and declared properties are looked up in the object; only
+	// when it holds more than those are its keys walked for
+	// additionalProperties. The errors are the same either way, each under
+	// its own path, so their order does not matter.
+	present := 0
+	for _, p := range n.props {
+		if v, ok := o[p.name]; ok {
+			present++
+			if p.required {
+				*score++
+			}
+			if n.inline {
+				c.push(step{key: p.name, isKey: true})
+				c.recursive(p.n, v, score)
+				c.pop()
+				continue
+			}
+			c.props = append(c.props, pending{p.name, p.n, v})
+		} else if p.required {
+			c.failProp("required", p.name, score)
+		}
 	}
 	for _, r := range n.required {
 		if _, ok := o[r]; ok {
@@ -864,9 +922,9 @@ func (c *check) object(n *node, o map[string]any, score *int) {
 			c.failProp("required", r, score)
 		}
 	}
-	if n.additionalFalse || n.additional != nil {
+	if present < len(o) && (n.additionalFalse || n.additional != nil) {
 		for k, v := range o {
-			if n.declared[k] {
+			if n.declares(k) {
 				continue
 			}
 			if n.additionalFalse {
@@ -890,6 +948,16 @@ func (c *check) object(n *node, o map[string]any, score *int) {
 		}
 	}
 	*score++
+	return from
+}
+
+func (n *node) declares(name string) bool {
+	for _, p := range n.props {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // failProp records an error about property prop of the current object.
@@ -931,12 +999,30 @@ func plainInt(s string) (int64, bool) {
 
 // validateFast runs the fast path; ok is false when the document must go to
 // gojsonschema instead.
-func validateFast(n *node, doc any) (fs []failure, ok bool) {
-	c := check{steps: make([]step, 0, 12)}
+func validateFast(n *node, doc any) (vs []Violation, ok bool) {
+	c := checkPool.Get().(*check)
+	defer c.release()
 	score := 0
 	c.recursive(n, doc, &score)
 	if c.punt {
 		return nil, false
 	}
-	return c.errs, true
+	if len(c.errs) == 0 {
+		return nil, true
+	}
+	return reduce(c.errs), true
+}
+
+var checkPool = sync.Pool{New: func() any {
+	return &check{steps: make([]step, 0, 16), props: make([]pending, 0, 32)}
+}}
+
+// release returns c to the pool holding nothing of the last document.
+func (c *check) release() {
+	clear(c.steps[:cap(c.steps)])
+	clear(c.props[:cap(c.props)])
+	clear(c.errs[:cap(c.errs)])
+	c.steps, c.props, c.errs = c.steps[:0], c.props[:0], c.errs[:0]
+	c.n, c.quiet, c.punt = 0, 0, false
+	checkPool.Put(c)
 }

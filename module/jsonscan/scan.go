@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -69,8 +70,9 @@ func (e *Error) Error() string {
 // decoding costs one allocation per container and per boxed value rather
 // than one per string as well.
 func Decode(data []byte, lim Limits) (any, error) {
-	var stack [16]segment
-	s := scanner{data: data, src: string(data), lim: lim, stack: stack[:0]}
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], pairs: sc.pairs[:0]}
 	s.skipSpace()
 	v, err := s.value(0)
 	if err != nil {
@@ -98,7 +100,34 @@ type scanner struct {
 	pos   int
 	lim   Limits
 	stack []segment
+	// pairs holds the members of the objects being read, so that each map
+	// is made once at its final size.
+	pairs []pair
 }
+
+type pair struct {
+	key string
+	v   any
+}
+
+// scratch is the scanner's working memory, reused across documents.
+type scratch struct {
+	stack [16]segment
+	pairs [32]pair
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release returns sc to the pool holding nothing of the last document.
+func (sc *scratch) release() {
+	clear(sc.stack[:])
+	clear(sc.pairs[:])
+	scratchPool.Put(sc)
+}
+
+// linearDup is how many members an object may have before duplicate keys
+// are found through a map rather than by comparing with each earlier one.
+const linearDup = 16
 
 func (s *scanner) fail(k Kind, reason string) *Error {
 	return &Error{Kind: k, Offset: s.pos, Path: s.path(), Reason: reason}
@@ -171,11 +200,13 @@ func (s *scanner) object(depth int) (any, error) {
 		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // {
-	obj := make(map[string]any)
+	base := len(s.pairs)
+	defer func() { s.pairs = s.pairs[:base] }()
+	var seen map[string]bool // for objects of more than linearDup members
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
-		return obj, nil
+		return map[string]any{}, nil
 	}
 	for {
 		s.skipSpace()
@@ -188,7 +219,7 @@ func (s *scanner) object(depth int) (any, error) {
 			return nil, err
 		}
 		s.push(segment{key: key, isKey: true})
-		if _, dup := obj[key]; dup {
+		if s.repeats(base, key, &seen) {
 			s.pos = keyAt
 			return nil, s.fail(Ambiguous, "duplicate key")
 		}
@@ -203,7 +234,7 @@ func (s *scanner) object(depth int) (any, error) {
 			return nil, err
 		}
 		s.pop()
-		obj[key] = v
+		s.pairs = append(s.pairs, pair{key, v})
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return nil, s.fail(Malformed, "unexpected end of JSON in object")
@@ -213,11 +244,41 @@ func (s *scanner) object(depth int) (any, error) {
 			s.pos++
 		case '}':
 			s.pos++
+			members := s.pairs[base:]
+			obj := make(map[string]any, len(members))
+			for _, p := range members {
+				obj[p.key] = p.v
+			}
 			return obj, nil
 		default:
 			return nil, s.fail(Malformed, "expected ',' or '}' in object")
 		}
 	}
+}
+
+// repeats reports whether key is already a member of the object whose
+// members start at pairs[base].
+func (s *scanner) repeats(base int, key string, seen *map[string]bool) bool {
+	members := s.pairs[base:]
+	if len(members) <= linearDup {
+		for _, p := range members {
+			if p.key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(members))
+		for _, p := range members {
+			(*seen)[p.key] = true
+		}
+	}
+	if (*seen)[key] {
+		return true
+	}
+	(*seen)[key] = true
+	return false
 }
 
 func (s *scanner) array(depth int) (any, error) {

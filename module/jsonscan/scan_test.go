@@ -55,6 +55,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{`{'a':1}`, Malformed, ""},
 		{`{"a":1,"a":2}`, Ambiguous, "a"},
 		{`{"x":[{"a":1,"a":1}]}`, Ambiguous, "x[0].a"},
+		// past linearDup members, duplicates are found through a map
+		{`{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":0,"k11":1,"k12":2,"k13":3,"k14":4,"k15":5,"k16":6,"k17":7,"k3":8}`, Ambiguous, "k3"},
+		{`{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":0,"k11":1,"k12":2,"k13":3,"k14":4,"k15":5,"k16":{"k16":6,"k0":{}},"k17":7,"k18":8,"k17":9}`, Ambiguous, "k17"},
 		{"{\"a\":\"\xff\"}", Ambiguous, "a"},
 		{`{"a":"\ud800"}`, Ambiguous, "a"},
 		{`{"a":"\udc00\ud800"}`, Ambiguous, "a"},
