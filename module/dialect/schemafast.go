@@ -462,14 +462,19 @@ type check struct {
 	errs  []failure
 	n     int // errors in the result being built, worded or not
 	quiet int
+	// how much of steps and props was ever in use, to clear before reuse
+	usedSteps, usedProps int
 	// punt is set when the document holds a value gojsonschema handles in
 	// its own way (a type the scanner never produces, a number big.Rat
 	// cannot read); the document then goes to gojsonschema.
 	punt bool
 }
 
-func (c *check) push(s step) { c.steps = append(c.steps, s) }
-func (c *check) pop()        { c.steps = c.steps[:len(c.steps)-1] }
+func (c *check) push(s step) {
+	c.steps = append(c.steps, s)
+	c.usedSteps = max(c.usedSteps, len(c.steps))
+}
+func (c *check) pop() { c.steps = c.steps[:len(c.steps)-1] }
 
 // fail records an error at the current path (plus prop, for required and
 // additional-property errors), as gojsonschema's addInternalError does.
@@ -911,6 +916,7 @@ func (c *check) object(n *node, o map[string]any, score *int) (from int) {
 				continue
 			}
 			c.props = append(c.props, pending{p.name, p.n, v})
+			c.usedProps = max(c.usedProps, len(c.props))
 		} else if p.required {
 			c.failProp("required", p.name, score)
 		}
@@ -1019,10 +1025,10 @@ var checkPool = sync.Pool{New: func() any {
 
 // release returns c to the pool holding nothing of the last document.
 func (c *check) release() {
-	clear(c.steps[:cap(c.steps)])
-	clear(c.props[:cap(c.props)])
+	clear(c.steps[:c.usedSteps])
+	clear(c.props[:c.usedProps])
 	clear(c.errs[:cap(c.errs)])
 	c.steps, c.props, c.errs = c.steps[:0], c.props[:0], c.errs[:0]
-	c.n, c.quiet, c.punt = 0, 0, false
+	c.n, c.quiet, c.punt, c.usedSteps, c.usedProps = 0, 0, false, 0, 0
 	checkPool.Put(c)
 }

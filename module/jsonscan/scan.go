@@ -71,8 +71,8 @@ func (e *Error) Error() string {
 // than one per string as well.
 func Decode(data []byte, lim Limits) (any, error) {
 	sc := scratchPool.Get().(*scratch)
-	defer sc.release()
 	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], pairs: sc.pairs[:0]}
+	defer sc.release(&s)
 	s.skipSpace()
 	v, err := s.value(0)
 	if err != nil {
@@ -103,6 +103,8 @@ type scanner struct {
 	// pairs holds the members of the objects being read, so that each map
 	// is made once at its final size.
 	pairs []pair
+	// how much of stack and pairs was ever in use, to clear before reuse
+	usedStack, usedPairs int
 }
 
 type pair struct {
@@ -118,10 +120,10 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// release returns sc to the pool holding nothing of the last document.
-func (sc *scratch) release() {
-	clear(sc.stack[:])
-	clear(sc.pairs[:])
+// release returns sc to the pool holding nothing of s's document.
+func (sc *scratch) release(s *scanner) {
+	clear(sc.stack[:min(s.usedStack, len(sc.stack))])
+	clear(sc.pairs[:min(s.usedPairs, len(sc.pairs))])
 	scratchPool.Put(sc)
 }
 
@@ -149,8 +151,11 @@ func (s *scanner) path() string {
 	return b.String()
 }
 
-func (s *scanner) push(seg segment) { s.stack = append(s.stack, seg) }
-func (s *scanner) pop()             { s.stack = s.stack[:len(s.stack)-1] }
+func (s *scanner) push(seg segment) {
+	s.stack = append(s.stack, seg)
+	s.usedStack = max(s.usedStack, len(s.stack))
+}
+func (s *scanner) pop() { s.stack = s.stack[:len(s.stack)-1] }
 
 func (s *scanner) skipSpace() {
 	for s.pos < len(s.data) {
@@ -235,6 +240,7 @@ func (s *scanner) object(depth int) (any, error) {
 		}
 		s.pop()
 		s.pairs = append(s.pairs, pair{key, v})
+		s.usedPairs = max(s.usedPairs, len(s.pairs))
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return nil, s.fail(Malformed, "unexpected end of JSON in object")

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The bucketgate load run (docs/performance.md).
+#
+#   docs/perf/loadrun.sh compare [seconds]   five alternated pairs: plain reverse_proxy vs bucketgate
+#   docs/perf/loadrun.sh memory  [seconds]   bucketgate under load, its memory sampled every 10 s
+#
+# Both proxies run in one Caddy process (docs/perf/proxy.Caddyfile) in front of
+# one upstream process (docs/perf/upstream.Caddyfile), on 127.0.0.1:18701-18703.
+# Every request's body differs (docs/perf/update.lua). BIN names the binary
+# (default: built from this checkout); WRK_ARGS the connections and threads.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mode=${1:-compare}
+secs=${2:-}
+WRK_ARGS=${WRK_ARGS:--t1 -c16}
+work=$(mktemp -d)
+if [[ -z "${BIN:-}" ]]; then
+	BIN=$work/bucketgate
+	go build -o "$BIN" ./cmd/bucketgate
+fi
+
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT
+
+"$BIN" run --config docs/perf/upstream.Caddyfile >/dev/null 2>&1 &
+pids+=($!)
+# bucketgate logs each decision; to /dev/null, so the disk is not part of the run
+"$BIN" run --config docs/perf/proxy.Caddyfile >/dev/null 2>&1 &
+proxy=$!
+pids+=($proxy)
+for port in 18701 18702 18703; do
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+		sleep 0.2
+	done
+	curl -s -o /dev/null "http://127.0.0.1:$port/" || { echo "nothing listens on $port" >&2; exit 1; }
+done
+
+url() { echo "http://127.0.0.1:$1"; }
+# run PORT SECONDS: prints "requests/s p50 p99" (latencies in microseconds)
+run() {
+	wrk $WRK_ARGS -d"$2"s --latency -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out"
+	awk '
+		function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; if (v ~ /s$/) return v*1000000; return v }
+		/Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = us($2) }
+		/^ +99%/ { p99 = us($2) }
+		/unexpected status/ { bad = 1 }
+		END { if (bad) { print "error: a request failed" > "/dev/stderr"; exit 1 } printf "%s %d %d\n", rps, p50, p99 }
+	' "$work/wrk.out"
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+case $mode in
+compare)
+	secs=${secs:-15}
+	run 18702 5 >/dev/null # warm up both
+	run 18703 5 >/dev/null
+	printf "%-5s %12s %12s %8s %8s %8s %8s %7s\n" pair "plain req/s" "gate req/s" "p50 +us" "p99 +us" "p50" "p99" ratio
+	: >"$work/pairs"
+	for i in 1 2 3 4 5; do
+		if ((i % 2)); then
+			read -r prps pp50 pp99 < <(run 18702 "$secs")
+			read -r grps gp50 gp99 < <(run 18703 "$secs")
+		else
+			read -r grps gp50 gp99 < <(run 18703 "$secs")
+			read -r prps pp50 pp99 < <(run 18702 "$secs")
+		fi
+		ratio=$(awk -v g="$grps" -v p="$prps" 'BEGIN { printf "%.3f", g / p }')
+		echo "$prps $grps $((gp50 - pp50)) $((gp99 - pp99)) $ratio $pp50 $pp99 $gp50 $gp99" >>"$work/pairs"
+		printf "%-5s %12s %12s %8d %8d %8s %8s %7s\n" "$i" "$prps" "$grps" $((gp50 - pp50)) $((gp99 - pp99)) "$pp50/$gp50" "$pp99/$gp99" "$ratio"
+	done
+	echo "median ratio $(cut -d' ' -f5 "$work/pairs" | median)," \
+		"median plain $(cut -d' ' -f1 "$work/pairs" | median) req/s, median bucketgate $(cut -d' ' -f2 "$work/pairs" | median) req/s," \
+		"median latency added p50 $(cut -d' ' -f3 "$work/pairs" | median) us, p99 $(cut -d' ' -f4 "$work/pairs" | median) us"
+	;;
+memory)
+	secs=${secs:-600}
+	wrk $WRK_ARGS -d"$secs"s -s docs/perf/update.lua "$(url 18703)" >"$work/wrk.out" &
+	load=$!
+	echo "seconds rss_kib"
+	start=$SECONDS
+	while kill -0 "$load" 2>/dev/null; do
+		echo "$((SECONDS - start)) $(awk '/^VmRSS/ { print $2 }' "/proc/$proxy/status")"
+		sleep 10
+	done
+	grep -E "requests in|Requests/sec|Non-2xx" "$work/wrk.out" || true
+	;;
+*)
+	echo "usage: $0 compare|memory [seconds]" >&2
+	exit 2
+	;;
+esac
