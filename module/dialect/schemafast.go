@@ -26,6 +26,7 @@ import (
 // node is one compiled subschema.
 type node struct {
 	pass *bool // a boolean schema: true or false
+	ref  *node // a $ref: validate against that node alone
 
 	typed                                                bool
 	tNull, tBool, tNumber, tInteger, tString, tArr, tObj bool
@@ -98,7 +99,7 @@ type bound struct {
 
 // annotations are keywords gojsonschema reads without validating anything.
 var annotations = map[string]bool{
-	"$schema": true, "$id": true, "$comment": true, "title": true, "description": true,
+	"$schema": true, "$id": true, "$comment": true, "definitions": true, "title": true, "description": true,
 	"default": true, "examples": true, "readOnly": true, "writeOnly": true,
 	"contentMediaType": true, "contentEncoding": true,
 }
@@ -108,7 +109,7 @@ var annotations = map[string]bool{
 // gojsonschema alone. Other unknown keywords are ignored, as gojsonschema
 // ignores them.
 var unsupported = map[string]bool{
-	"$ref": true, "definitions": true, "id": true, "patternProperties": true, "dependencies": true,
+	"id": true, "patternProperties": true, "dependencies": true,
 	"additionalItems": true, "contains": true, "multipleOf": true, "format": true,
 }
 
@@ -123,14 +124,52 @@ func compileFast(src []byte) *node {
 	if err := d.Decode(&doc); err != nil {
 		return nil
 	}
-	n, ok := compileNode(doc)
+	k := &compiler{refs: map[string]*node{}}
+	if root, ok := doc.(map[string]any); ok {
+		k.defs, _ = root["definitions"].(map[string]any)
+	}
+	n, ok := k.node(doc)
 	if !ok {
 		return nil
 	}
 	return n
 }
 
-func compileNode(doc any) (*node, bool) {
+// compiler compiles one schema document; refs holds the definitions
+// compiled so far, so a definition used twice (or by itself) is one node.
+type compiler struct {
+	defs  map[string]any
+	refs  map[string]*node
+	depth int
+}
+
+// ref compiles a $ref: only to the document's own definitions
+// ("#/definitions/name"), which is what gojsonschema resolves without a
+// base URI or a pool of other documents.
+func (k *compiler) ref(r any) (*node, bool) {
+	s, ok := r.(string)
+	name, found := strings.CutPrefix(s, "#/definitions/")
+	if !ok || !found || name == "" || strings.ContainsAny(name, "/~%") {
+		return nil, false
+	}
+	if n, ok := k.refs[name]; ok {
+		return n, true
+	}
+	def, ok := k.defs[name]
+	if !ok {
+		return nil, false
+	}
+	n := &node{}
+	k.refs[name] = n
+	c, ok := k.node(def)
+	if !ok {
+		return nil, false
+	}
+	*n = *c
+	return n, true
+}
+
+func (k *compiler) node(doc any) (*node, bool) {
 	if b, ok := doc.(bool); ok {
 		return &node{pass: &b}, true
 	}
@@ -138,16 +177,26 @@ func compileNode(doc any) (*node, bool) {
 	if !ok {
 		return nil, false
 	}
+	if _, ok := m["$id"]; ok && k.depth > 0 {
+		return nil, false // a new base URI for the references beneath
+	}
+	if r, ok := m["$ref"]; ok {
+		// gojsonschema validates against the reference alone.
+		target, ok := k.ref(r)
+		return &node{ref: target}, ok
+	}
+	k.depth++
+	defer func() { k.depth-- }()
 	n := &node{}
-	for k, v := range m {
-		if unsupported[k] {
+	for key, v := range m {
+		if unsupported[key] {
 			return nil, false
 		}
-		if annotations[k] {
+		if annotations[key] {
 			continue
 		}
 		var ok bool
-		switch k {
+		switch key {
 		case "type":
 			ok = n.compileType(v)
 		case "const":
@@ -183,7 +232,7 @@ func compileNode(doc any) (*node, bool) {
 			if _, isList := v.([]any); isList {
 				return nil, false
 			}
-			n.items, ok = compileNode(v)
+			n.items, ok = k.node(v)
 		case "minItems":
 			n.minItems, ok = count(v)
 			n.hasMinItems = true
@@ -205,30 +254,30 @@ func compileNode(doc any) (*node, bool) {
 		case "required":
 			ok = n.compileRequired(v)
 		case "properties":
-			ok = n.compileProperties(v)
+			ok = n.compileProperties(k, v)
 		case "additionalProperties":
 			switch a := v.(type) {
 			case bool:
 				n.additionalFalse, ok = !a, true
 			case map[string]any:
-				n.additional, ok = compileNode(a)
+				n.additional, ok = k.node(a)
 			}
 		case "propertyNames":
-			n.propertyNames, ok = compileNode(v)
+			n.propertyNames, ok = k.node(v)
 		case "allOf":
-			n.allOf, ok = compileList(v)
+			n.allOf, ok = k.list(v)
 		case "anyOf":
-			n.anyOf, ok = compileList(v)
+			n.anyOf, ok = k.list(v)
 		case "oneOf":
-			n.oneOf, ok = compileList(v)
+			n.oneOf, ok = k.list(v)
 		case "not":
-			n.not, ok = compileNode(v)
+			n.not, ok = k.node(v)
 		case "if":
-			n.ifN, ok = compileNode(v)
+			n.ifN, ok = k.node(v)
 		case "then":
-			n.thenN, ok = compileNode(v)
+			n.thenN, ok = k.node(v)
 		case "else":
-			n.elseN, ok = compileNode(v)
+			n.elseN, ok = k.node(v)
 		default:
 			ok = true // unknown keyword: ignored by gojsonschema too
 		}
@@ -325,13 +374,13 @@ func (n *node) compileRequired(v any) bool {
 	return true
 }
 
-func (n *node) compileProperties(v any) bool {
+func (n *node) compileProperties(k *compiler, v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return false
 	}
 	for name, sub := range m {
-		c, ok := compileNode(sub)
+		c, ok := k.node(sub)
 		if !ok {
 			return false
 		}
@@ -358,14 +407,14 @@ func (n *node) joinRequired() {
 	n.required = rest
 }
 
-func compileList(v any) ([]*node, bool) {
+func (k *compiler) list(v any) ([]*node, bool) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, false
 	}
 	out := make([]*node, 0, len(list))
 	for _, x := range list {
-		c, ok := compileNode(x)
+		c, ok := k.node(x)
 		if !ok {
 			return nil, false
 		}
@@ -514,7 +563,7 @@ func (c *check) mark() mark        { return mark{len(c.errs), c.n} }
 func (c *check) since(m mark) bool { return c.n == m.n } // valid since m
 func (c *check) rollback(m mark)   { c.errs, c.n = c.errs[:m.errs], m.n }
 
-// insert puts f before the errors recorded since m, as gojsonschema adds a
+// insert puts an error before those recorded since m, as gojsonschema adds a
 // summary error before merging the sub-result that caused it.
 func (c *check) insert(m mark, typ, msg string, score *int) {
 	*score -= 2
@@ -554,6 +603,10 @@ func (c *check) recursive(n *node, v any, score *int) {
 		if !*n.pass {
 			c.fail("false", messageFor("false", nil), "", score)
 		}
+		return
+	}
+	if n.ref != nil {
+		c.recursive(n.ref, v, score)
 		return
 	}
 	switch x := v.(type) {

@@ -1,9 +1,9 @@
 package gateway
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -19,13 +19,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dia
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	// A declared length sizes the buffer once; ReadFrom wants MinRead bytes
-	// free before each read, including the one that finds the end.
-	var buf bytes.Buffer
+	// A declared length sizes the buffer once (one byte more, so the read
+	// that finds the end needs no room); otherwise it grows as io.ReadAll's.
+	size := 512
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		size = int(r.ContentLength) + 1
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), make([]byte, 0, size))
 	_ = r.Body.Close()
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -33,10 +33,24 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dia
 		}
 		return nil, dialect.Errorf(dialect.BadRequest, "request body could not be read")
 	}
-	if buf.Len() == 0 {
-		return []byte{}, nil // read, and empty: not the nil of no body at all
+	return body, nil
+}
+
+// readAll is io.ReadAll into buf.
+func readAll(rd io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 func bodyTooLarge(limit int64) *dialect.Error {
