@@ -21,24 +21,24 @@ const (
 	absoluteMinimumPartSize = 5_000_000
 )
 
-// SignIn implements dialect.Accounts: b2_authorize_account carries the key
+// SignIn implements dialect.SignIn: b2_authorize_account carries the key
 // as Basic keyId:applicationKey.
 func (*Dialect) SignIn(r *http.Request) (string, string, *dialect.Error) {
 	keyID, secret, ok := r.BasicAuth()
 	if !ok || keyID == "" || secret == "" {
-		return "", "", dialect.Errorf(dialect.Unauthenticated, "b2_authorize_account needs Authorization: Basic base64(applicationKeyId:applicationKey)")
+		return "", "", dialect.NewError(dialect.Unauthenticated, "b2_authorize_account needs Authorization: Basic base64(applicationKeyId:applicationKey)")
 	}
 	return keyID, secret, nil
 }
 
-// SignInRequest implements dialect.Accounts with v4: B2 takes a key allowed
+// SignInRequest implements dialect.SignIn with v4: B2 takes a key allowed
 // several buckets only on v4, so the gateway's own key may be one.
 func (*Dialect) SignInRequest(r *http.Request, keyID, secret string) {
 	dialect.Rewrite(r, http.MethodGet, "/b2api/v4/b2_authorize_account", nil)
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(keyID+":"+secret)))
 }
 
-// WriteGrant implements dialect.Accounts, in the shape of the version the
+// WriteGrant implements dialect.SignIn, in the shape of the version the
 // client called: clients built for one version break on another's shape.
 // v1 to v3 name at most one allowed bucket; B2 refuses to sign a key allowed
 // several in on them rather than answer "bucketId": null, which clients
@@ -51,7 +51,7 @@ func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.G
 		one = slices.DeleteFunc(slices.Clone(one), func(b dialect.BucketRef) bool { return b.Name == "" })
 	}
 	if len(one) != 1 && len(g.Buckets) > 1 && call.Version != "v4" {
-		return dialect.Errorf(dialect.Unsupported, "this application key is allowed several buckets and can be used only with b2_authorize_account v4")
+		return dialect.NewError(dialect.Unsupported, "this application key is allowed several buckets and can be used only with b2_authorize_account v4")
 	}
 	var oneID, oneName any // a single allowed bucket is all v1 to v3 can name
 	if len(one) == 1 {
@@ -105,7 +105,7 @@ func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.G
 	return nil
 }
 
-// ReadGrant implements dialect.Accounts for the answers of every version.
+// ReadGrant implements dialect.SignIn for the answers of every version.
 func (*Dialect) ReadGrant(body []byte) (dialect.Grant, error) {
 	if !gjson.ValidBytes(body) {
 		return dialect.Grant{}, errors.New("sign-in answer is not JSON")
@@ -143,7 +143,7 @@ func (*Dialect) ReadGrant(body []byte) (dialect.Grant, error) {
 	return g, nil
 }
 
-// RedirectGrant implements dialect.Accounts. The API URL is top level in
+// RedirectGrant implements dialect.SignIn. The API URL is top level in
 // v1 and v2 answers and under apiInfo.storageApi from v3 on; downloadUrl and
 // s3ApiUrl keep pointing at B2, since the gateway gates bucket calls only.
 func (*Dialect) RedirectGrant(body []byte, apiURL string) ([]byte, error) {
@@ -164,7 +164,7 @@ func (*Dialect) RedirectGrant(body []byte, apiURL string) ([]byte, error) {
 	return encodeJSON(doc)
 }
 
-// TokenRefused implements dialect.Accounts: these are the answers on which
+// TokenRefused implements dialect.SignIn: these are the answers on which
 // B2 clients sign in again.
 func (*Dialect) TokenRefused(status int, body []byte) bool {
 	if status != http.StatusUnauthorized {
@@ -177,7 +177,7 @@ func (*Dialect) TokenRefused(status int, body []byte) bool {
 	return false
 }
 
-// Needs implements dialect.Accounts with B2's capability for each setting.
+// Needs implements dialect.Scopes with B2's capability for each setting.
 // A setting sent as null is a setting not sent, as B2 reads it, and so
 // needs nothing.
 func (*Dialect) Needs(u *dialect.Update) []string {
@@ -196,16 +196,16 @@ func (*Dialect) Needs(u *dialect.Update) []string {
 	return needs
 }
 
-// MakesPublic implements dialect.Accounts.
+// MakesPublic implements dialect.Scopes.
 func (*Dialect) MakesPublic(u *dialect.Update) bool { return u.Doc["bucketType"] == "allPublic" }
 
-// Account implements dialect.Accounts.
+// Account implements dialect.Scopes.
 func (*Dialect) Account(u *dialect.Update) string {
 	id, _ := u.Doc["accountId"].(string)
 	return id
 }
 
-// SetAccount implements dialect.Accounts.
+// SetAccount implements dialect.Scopes.
 func (*Dialect) SetAccount(u *dialect.Update, accountID string) {
 	if u.Doc["accountId"] != accountID {
 		u.Set("accountId", accountID)
@@ -230,7 +230,7 @@ func hideUnreadable(bucket map[string]any, canRead func(string) bool) {
 	}
 }
 
-// FilterList implements dialect.Accounts.
+// FilterList implements dialect.AccountLists.
 func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(string) bool) ([]byte, error) {
 	doc, err := decodeJSON(body)
 	if err != nil {
@@ -253,7 +253,7 @@ func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(
 	return encodeJSON(doc)
 }
 
-// ListMatches implements dialect.Accounts with b2_list_buckets' filters:
+// ListMatches implements dialect.AccountLists with b2_list_buckets' filters:
 // bucketId, bucketName (without case, as B2 names are) and bucketTypes,
 // which by default leaves out no type a translated bucket has.
 func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
@@ -279,7 +279,7 @@ func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
 	return false
 }
 
-// FilterBucket implements dialect.Accounts.
+// FilterBucket implements dialect.Scopes.
 func (*Dialect) FilterBucket(body []byte, canRead func(string) bool) ([]byte, error) {
 	doc, err := decodeJSON(body)
 	if err != nil {
@@ -314,7 +314,7 @@ func encodeJSON(doc map[string]any) ([]byte, error) {
 // listCall is the name of the list call in paths.
 const listCall = "b2_list_buckets"
 
-// DecodeList implements dialect.Accounts: a list call as POST body or GET
+// DecodeList implements dialect.AccountLists: a list call as POST body or GET
 // query, against its own schema.
 func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
 	u, err := d.decode(r, call, read, d.list.IsStringField)
@@ -327,14 +327,14 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 	return u, nil
 }
 
-// DecodeCreate implements dialect.Accounts: b2_create_bucket as POST body
+// DecodeCreate implements dialect.Scopes: b2_create_bucket as POST body
 // or GET query, its parameters typed as b2_update_bucket's, which it shares,
 // plus bucketName.
 func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
 	return d.decode(r, call, read, func(name string) bool { return name == "bucketName" || d.schema.IsStringField(name) })
 }
 
-// ListRequest implements dialect.Accounts.
+// ListRequest implements dialect.AccountLists.
 func (*Dialect) ListRequest(r *http.Request, u *dialect.Update, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+listCall, body)
 }

@@ -86,7 +86,7 @@ func TestGrantShapes(t *testing.T) {
 		t.Errorf("v3 with one bucket here: %v %s", derr, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	d.WriteError(rec, dialect.Errorf(dialect.Unsupported, "x"))
+	d.WriteError(rec, dialect.NewError(dialect.Unsupported, "x"))
 	if rec.Code != 401 || !strings.Contains(rec.Body.String(), `"code":"unsupported"`) {
 		t.Errorf("unsupported as B2 words it: %d %s", rec.Code, rec.Body)
 	}

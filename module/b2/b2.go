@@ -75,7 +75,7 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 		return dialect.Call{}, false
 	}
 	if strings.Contains(p, ";") {
-		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.BadRequest,
+		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.NewError(dialect.BadRequest,
 			"path parameters (;) are not part of the B2 API; call /b2api/<version>/<call>")}, true
 	}
 	version, name, ok := strings.Cut(rest, "/")
@@ -105,10 +105,10 @@ func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte
 // GET query parameters, as B2 takes both for its bucket calls.
 func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), isString func(string) bool) (*dialect.Update, *dialect.Error) {
 	if !knownVersion(call.Version) {
-		return nil, dialect.Errorf(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
+		return nil, dialect.NewError(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return nil, dialect.Errorf(dialect.MethodNotAllowed, "B2 bucket calls take POST with a JSON body, or GET with query parameters")
+		return nil, dialect.NewError(dialect.MethodNotAllowed, "B2 bucket calls take POST with a JSON body, or GET with query parameters")
 	}
 	body, err := read()
 	if err != nil {
@@ -122,7 +122,7 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 		return dialect.NewUpdate(call, doc, body), nil
 	}
 	if len(body) > 0 {
-		return nil, dialect.Errorf(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
+		return nil, dialect.NewError(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
 	}
 	doc, err := d.fromQuery(r.URL.RawQuery, isString)
 	if err != nil {
@@ -145,7 +145,7 @@ func knownVersion(v string) bool {
 func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
 	tok := r.Header.Get("Authorization")
 	if tok == "" {
-		return "", dialect.Errorf(dialect.Unauthenticated, "missing Authorization header: send the authorizationToken from b2_authorize_account")
+		return "", dialect.NewError(dialect.Unauthenticated, "missing Authorization header: send the authorizationToken from b2_authorize_account")
 	}
 	return tok, nil
 }
@@ -218,5 +218,7 @@ func (*Dialect) IsConflict(status int, _ []byte) bool { return status == http.St
 var (
 	_ dialect.Dialect         = (*Dialect)(nil)
 	_ dialect.NativeRevisions = (*Dialect)(nil)
-	_ dialect.Accounts        = (*Dialect)(nil)
+	_ dialect.SignIn          = (*Dialect)(nil)
+	_ dialect.Scopes          = (*Dialect)(nil)
+	_ dialect.AccountLists    = (*Dialect)(nil)
 )

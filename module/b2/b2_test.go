@@ -333,7 +333,7 @@ func TestWriteErrorShape(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		rec.Header().Set("Retry-After", "1")
-		d.WriteError(rec, dialect.Errorf(kind, "m"))
+		d.WriteError(rec, dialect.NewError(kind, "m"))
 		if rec.Body.String() != want {
 			t.Errorf("kind %v: body %s, want %s", kind, rec.Body, want)
 		}

@@ -18,7 +18,7 @@ import (
 func (d *Dialect) fromQuery(raw string, isString func(string) bool) (map[string]any, *dialect.Error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return nil, dialect.Errorf(dialect.BadRequest, "query string is not valid URL encoding")
+		return nil, dialect.NewError(dialect.BadRequest, "query string is not valid URL encoding")
 	}
 	doc := make(map[string]any, len(q))
 	var vs []dialect.Violation

@@ -40,7 +40,7 @@ func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.
 	if b, ok := dialect.FindBucket(buckets, bucketID); ok {
 		return b, nil
 	}
-	return dialect.Bucket{}, dialect.Errorf(dialect.NotFound, "B2 has no such bucket, or not for this account")
+	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "B2 has no such bucket, or not for this account")
 }
 
 // ReadBuckets implements dialect.Translator.
@@ -50,7 +50,7 @@ func (d *Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *diale
 	}
 	list := gjson.GetBytes(body, "buckets")
 	if !gjson.ValidBytes(body) || !list.IsArray() {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "B2's bucket list cannot be read")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read")
 	}
 	var out []dialect.Bucket
 	for _, b := range list.Array() {
@@ -265,7 +265,7 @@ func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
 	case status == http.StatusBadRequest:
 		kind = dialect.BadRequest
 	}
-	return dialect.Errorf(kind, "B2 refused the update: "+msg)
+	return dialect.NewError(kind, "B2 refused the update: "+msg)
 }
 
 // WriteUpdated implements dialect.Translator with a complete bucket object:
@@ -275,7 +275,7 @@ func (d *Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
 	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", d.bucketObject(b))
 }
 
-// WriteBuckets implements dialect.Accounts.
+// WriteBuckets implements dialect.AccountLists.
 func (d *Dialect) WriteBuckets(w http.ResponseWriter, buckets []dialect.Bucket) {
 	list := make([]any, 0, len(buckets))
 	for _, b := range buckets {

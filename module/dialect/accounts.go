@@ -17,11 +17,15 @@ type Grant struct {
 // BucketRef names a bucket in a grant.
 type BucketRef struct{ ID, Name string }
 
-// Accounts is implemented by dialects whose API signs callers in and scopes
-// their tokens by capability and bucket (B2). The gateway uses it to answer
-// sign-ins itself (gateway mode) or to learn what upstream tokens may do
-// (passthrough mode).
-type Accounts interface {
+// The interfaces below are what an API may have besides updates, each on
+// its own, so that an API implements only what it has. B2 has all three;
+// Flashback has none of them (see WorkspaceLists).
+
+// SignIn is implemented by dialects whose API has a sign-in call that hands
+// out tokens (B2's b2_authorize_account). The gateway answers sign-ins with
+// it (gateway mode), learns what upstream tokens may do (passthrough mode),
+// and signs in upstream with its own key.
+type SignIn interface {
 	// SignIn reads the key id and secret of a sign-in call.
 	SignIn(r *http.Request) (keyID, secret string, err *Error)
 	// SignInRequest rewrites r into a sign-in call to the upstream with the
@@ -39,7 +43,12 @@ type Accounts interface {
 	// TokenRefused reports whether an upstream answer refuses the token
 	// itself (expired or unknown), so that signing in again may help.
 	TokenRefused(status int, body []byte) bool
+}
 
+// Scopes is implemented by dialects whose API scopes its tokens by
+// capability and account (B2): what an update or a creation needs, and what
+// of a bucket a caller may read.
+type Scopes interface {
 	// Needs returns the capabilities an update requires.
 	Needs(u *Update) []string
 	// MakesPublic reports whether an update opens the bucket to everyone.
@@ -48,10 +57,16 @@ type Accounts interface {
 	Account(u *Update) string
 	// SetAccount makes the call name accountID.
 	SetAccount(u *Update, accountID string)
-
+	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
+	FilterBucket(body []byte, canRead func(capability string) bool) ([]byte, error)
 	// DecodeCreate reads a bucket creation, enough to tell whether it makes
 	// the bucket public (MakesPublic); the upstream judges the rest.
 	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
+}
+
+// AccountLists is implemented by dialects whose API lists an account's
+// buckets (B2's b2_list_buckets), which a gateway answers for its own keys.
+type AccountLists interface {
 	// DecodeList reads and validates a list call.
 	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// ListRequest rewrites r into the upstream list call for u.
@@ -59,8 +74,6 @@ type Accounts interface {
 	// FilterList keeps the buckets a caller may see in a list answer, and
 	// hides the settings it may not read.
 	FilterList(body []byte, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, error)
-	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
-	FilterBucket(body []byte, canRead func(capability string) bool) ([]byte, error)
 	// ListMatches reports whether a list call's filters (bucket id, name,
 	// types) select b.
 	ListMatches(u *Update, b Bucket) bool

@@ -14,7 +14,7 @@ import (
 // each way a body can fail to the refusal every dialect gives for it.
 func DecodeObject(body []byte, lim jsonscan.Limits) (map[string]any, *Error) {
 	if len(body) == 0 {
-		return nil, Errorf(BadJSON, "request body is empty; expected a JSON object")
+		return nil, NewError(BadJSON, "request body is empty; expected a JSON object")
 	}
 	v, err := jsonscan.Decode(body, lim)
 	if err != nil {
@@ -22,7 +22,7 @@ func DecodeObject(body []byte, lim jsonscan.Limits) (map[string]any, *Error) {
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, Errorf(BadJSON, "request body must be a JSON object")
+		return nil, NewError(BadJSON, "request body must be a JSON object")
 	}
 	return obj, nil
 }
@@ -30,7 +30,7 @@ func DecodeObject(body []byte, lim jsonscan.Limits) (map[string]any, *Error) {
 func scanError(err error) *Error {
 	var se *jsonscan.Error
 	if !errors.As(err, &se) {
-		return Errorf(BadJSON, "request body is not valid JSON")
+		return NewError(BadJSON, "request body is not valid JSON")
 	}
 	e := &Error{Kind: BadJSON, Message: "request body is not valid JSON: " + se.Error()}
 	if se.Kind != jsonscan.Malformed {

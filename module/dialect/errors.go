@@ -100,8 +100,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// Errorf is a shorthand for a refusal naming no field.
-func Errorf(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
+// NewError returns a refusal of kind k with message msg, naming no field.
+// msg is used as written: it is not a format.
+func NewError(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
 
 // Violation is one failed check of a document.
 type Violation struct {

@@ -34,5 +34,5 @@ func (*Dialect) CheckAnswer(status int, body []byte) *dialect.Error {
 	if ok {
 		return nil
 	}
-	return dialect.Errorf(dialect.UpstreamFailed, "the upstream answered HTTP "+strconv.Itoa(status)+" with something that is not a Flashback response")
+	return dialect.NewError(dialect.UpstreamFailed, "the upstream answered HTTP "+strconv.Itoa(status)+" with something that is not a Flashback response")
 }

@@ -51,7 +51,7 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 		return dialect.Call{Op: dialect.OpOther}, true
 	}
 	if strings.Contains(p, ";") {
-		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.BadRequest,
+		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.NewError(dialect.BadRequest,
 			"invalid request: path parameters (;) are not part of the Flashback API")}, true
 	}
 	switch {
@@ -69,7 +69,7 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
 		return dialect.Call{Op: dialect.OpOther}, true
 	}
-	return dialect.Call{Op: dialect.OpOther, Refusal: dialect.Errorf(dialect.MethodNotAllowed,
+	return dialect.Call{Op: dialect.OpOther, Refusal: dialect.NewError(dialect.MethodNotAllowed,
 		"invalid request: /bucket/{bucketId} takes PUT to update a bucket, or DELETE")}, true
 }
 
@@ -89,7 +89,7 @@ func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte
 		return nil, err
 	}
 	if len(doc) == 0 {
-		return nil, dialect.Errorf(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
+		return nil, dialect.NewError(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
 	}
 	return dialect.NewUpdate(call, doc, body), nil
 }
@@ -112,11 +112,11 @@ func validBucketID(id string) bool {
 func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return "", dialect.Errorf(dialect.Unauthenticated, "missing Authorization header: send Authorization: Bearer <access token>")
+		return "", dialect.NewError(dialect.Unauthenticated, "missing Authorization header: send Authorization: Bearer <access token>")
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(tok) {
-		return "", dialect.Errorf(dialect.Unauthenticated, "malformed Authorization header: expected Bearer <access token>")
+		return "", dialect.NewError(dialect.Unauthenticated, "malformed Authorization header: expected Bearer <access token>")
 	}
 	return tok, nil
 }

@@ -38,7 +38,7 @@ func update(d *Dialect, path, body string) *dialect.Error {
 	r := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
 	call, ok := d.Match(r)
 	if !ok {
-		return dialect.Errorf(0, "not matched")
+		return dialect.NewError(0, "not matched")
 	}
 	u, err := d.Decode(r, call, func() ([]byte, *dialect.Error) { return []byte(body), nil })
 	if err != nil {
@@ -299,7 +299,7 @@ func TestWriteError(t *testing.T) {
 		dialect.UpstreamFailed: 502,
 	} {
 		rec := httptest.NewRecorder()
-		d.WriteError(rec, dialect.Errorf(kind, "why"))
+		d.WriteError(rec, dialect.NewError(kind, "why"))
 		if rec.Code != status || rec.Body.String() != `{"success":false,"message":"why"}` {
 			t.Errorf("kind %v: %d %s", kind, rec.Code, rec.Body)
 		}

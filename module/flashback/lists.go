@@ -39,7 +39,7 @@ func (d *Dialect) FilterList(status int, body []byte, keep func(dialect.Bucket, 
 		Buckets []map[string]json.RawMessage `json:"buckets"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Buckets) != len(buckets) {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list cannot be read")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read")
 	}
 	kept := make([]map[string]json.RawMessage, 0, len(buckets))
 	for i, b := range buckets {
@@ -58,7 +58,7 @@ func (d *Dialect) FilterList(status int, body []byte, keep func(dialect.Bucket, 
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false) // the upstream's text as it sent it
 	if err := enc.Encode(map[string]any{"success": true, "buckets": kept}); err != nil {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the bucket list cannot be encoded")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the bucket list cannot be encoded")
 	}
 	return bytes.TrimRight(out.Bytes(), "\n"), nil
 }

@@ -32,7 +32,7 @@ func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.
 	if b, ok := dialect.FindBucket(buckets, bucketID); ok {
 		return b, nil
 	}
-	return dialect.Bucket{}, dialect.Errorf(dialect.NotFound, "bucket not found, or not visible to this token")
+	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "bucket not found, or not visible to this token")
 }
 
 // ReadBuckets implements dialect.Translator.
@@ -40,18 +40,18 @@ func (*Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect
 	switch status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return nil, dialect.Errorf(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
+		return nil, dialect.NewError(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
 	case http.StatusForbidden:
-		return nil, dialect.Errorf(dialect.Forbidden, "Flashback refused to show the bucket to this token")
+		return nil, dialect.NewError(dialect.Forbidden, "Flashback refused to show the bucket to this token")
 	default:
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
 	}
 	if !gjson.ValidBytes(body) {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
 	}
 	buckets := gjson.GetBytes(body, "buckets")
 	if !buckets.IsArray() {
-		return nil, dialect.Errorf(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
 	}
 	var out []dialect.Bucket
 	buckets.ForEach(func(_, b gjson.Result) bool {

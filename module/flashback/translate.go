@@ -90,7 +90,7 @@ func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
 	case http.StatusNotFound:
 		kind = dialect.NotFound
 	}
-	return dialect.Errorf(kind, "Flashback refused the update: "+msg)
+	return dialect.NewError(kind, "Flashback refused the update: "+msg)
 }
 
 // WriteUpdated implements dialect.Translator.

@@ -166,8 +166,8 @@ func (h *Handler) status() handlerStatus {
 	if h.keyring != nil {
 		st.Keys = h.keyring.Len()
 	}
-	if h.b2 != nil && h.Mode == modeGateway {
-		session := h.b2.status()
+	if h.session != nil && h.Mode == modeGateway {
+		session := h.session.status()
 		st.UpstreamSession = &session
 	}
 	if h.tokens != nil {

@@ -42,7 +42,7 @@ func TestStatusReportsUpstreamSession(t *testing.T) {
 	t.Setenv("BG_TEST_SIGNING", "SECRET-signing-secret-of-at-least-32-bytes")
 	h, _ := newHandler(t, &Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}",
 		Keys:     []auth.Key{{ID: "k1", Secret: "SECRET-key-one", Capabilities: []string{"all"}}},
-		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "SECRET-app-key"}})
+		Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "SECRET-app-key"}})
 	mine := func() handlerStatus {
 		t.Helper()
 		for _, st := range statusOf(t) {
@@ -128,7 +128,7 @@ func TestStatusReportsUpstreamSession(t *testing.T) {
 // TestStatusCountsRememberedTokens: passthrough with a realm reports how
 // many upstream tokens it remembers.
 func TestStatusCountsRememberedTokens(t *testing.T) {
-	h, _ := newHandler(t, &Handler{API: "b2", Upstream: &Upstream{Realm: "https://remembering.test"}})
+	h, _ := newHandler(t, &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://remembering.test"}})
 	r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
 	r.SetBasicAuth("up", "SECRET")
 	serve(t, h, &upstream{answer: `{"accountId":"acct","authorizationToken":"SECRET-token","apiInfo":{"storageApi":{"apiUrl":"https://b2.test"}}}`}, r)
@@ -155,7 +155,7 @@ func TestStatusRefusesOtherMethods(t *testing.T) {
 func TestVerifiedCallerIsCaddysUser(t *testing.T) {
 	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "ci-deployer", Secret: "SECRET-deployer", Workspaces: map[string]string{"ws": "WRITE"}}},
-		Upstream: &Upstream{Token: "t"}})
+		Upstream: &UpstreamCredentials{Token: "t"}})
 	for _, tc := range []struct{ auth, want string }{{"Bearer SECRET-deployer", "ci-deployer"}, {"Bearer wrong-secret", ""}} {
 		r := httptest.NewRequest(http.MethodPut, "/bucket/b1", strings.NewReader(`{"name":"n"}`))
 		r.Header.Set("Authorization", tc.auth)

@@ -61,7 +61,7 @@ func BenchmarkUpdate(b *testing.B) {
 func BenchmarkUpdateGatewayMode(b *testing.B) {
 	h := provisioned(b, &Handler{API: "b2", Mode: "gateway", SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"all"}, AllowPublic: true}},
-		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
+		Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
 	token := h.signer.Issue("k1", time.Now(), time.Hour)
 	answer := []byte(`{"accountId":"acct","bucketId":"4a48fe8875c6214145260818","revision":2}`)
 	// As cheap an upstream as BenchmarkUpdate's, but for the gateway's own

@@ -31,7 +31,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dia
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, bodyTooLarge(limit)
 		}
-		return nil, dialect.Errorf(dialect.BadRequest, "request body could not be read")
+		return nil, dialect.NewError(dialect.BadRequest, "request body could not be read")
 	}
 	return body, nil
 }
@@ -54,17 +54,5 @@ func readAll(rd io.Reader, buf []byte) ([]byte, error) {
 }
 
 func bodyTooLarge(limit int64) *dialect.Error {
-	return dialect.Errorf(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
-}
-
-// prepareUpstream strips what the upstream must not see or that would stop
-// the gateway reading its answer: the revision header the gateway has
-// already turned into the API's own precondition; Accept-Encoding, so the
-// answer arrives uncompressed (Go's transport negotiates gzip on its own and
-// decompresses it); and Expect, since the gateway already holds the whole
-// body and has nothing to ask leave to send.
-func prepareUpstream(r *http.Request) {
-	r.Header.Del("If-Match")
-	r.Header.Del("Accept-Encoding")
-	r.Header.Del("Expect")
+	return dialect.NewError(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
 }

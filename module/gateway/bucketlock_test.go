@@ -110,7 +110,7 @@ func TestBucketLockInStorage(t *testing.T) {
 // TestBucketLockScope: only updates under derived revisions take the lock
 // in storage, and local_state keeps everything out of storage.
 func TestBucketLockScope(t *testing.T) {
-	b2up := &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}
+	b2up := &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}
 	keys := []auth.Key{{ID: "k1", Secret: "k1-secret"}}
 	for _, tc := range []struct {
 		name       string
@@ -121,12 +121,12 @@ func TestBucketLockScope(t *testing.T) {
 		{"flashback", &Handler{API: "flashback"}, true, true},
 		{"flashback, local_state", &Handler{API: "flashback", LocalState: true}, true, false},
 		{"b2 to flashback", &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway", Keys: keys,
-			SigningSecret: "a-signing-secret-of-at-least-32-bytes!", Upstream: &Upstream{Token: "t"}}, true, true},
+			SigningSecret: "a-signing-secret-of-at-least-32-bytes!", Upstream: &UpstreamCredentials{Token: "t"}}, true, true},
 		{"flashback to b2: B2's own revisions", &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway", Keys: keys, Upstream: b2up}, false, false},
 		{"b2 gateway mode: signed tokens", &Handler{API: "b2", Mode: "gateway", Keys: keys,
 			SigningSecret: "a-signing-secret-of-at-least-32-bytes!", Upstream: b2up}, false, false},
-		{"b2 passthrough with a realm: token memory", &Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.test"}}, false, true},
-		{"b2 passthrough, local_state", &Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.test"}, LocalState: true}, false, false},
+		{"b2 passthrough with a realm: token memory", &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "http://b2.test"}}, false, true},
+		{"b2 passthrough, local_state", &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "http://b2.test"}, LocalState: true}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := provisionedIn(t, t.TempDir(), tc.h)
@@ -168,7 +168,7 @@ func TestTokenMemorySurvivesReload(t *testing.T) {
 	rem := auth.Remembered{APIURL: "http://b2.test", AccountID: "acct", KeyID: "kid", Capabilities: []string{"writeBuckets"}, Expires: now.Add(time.Hour)}
 	for _, local := range []bool{true, false} {
 		dir := t.TempDir()
-		realm := &Upstream{Realm: "http://reload-" + map[bool]string{true: "local", false: "shared"}[local] + ".test"}
+		realm := &UpstreamCredentials{Realm: "http://reload-" + map[bool]string{true: "local", false: "shared"}[local] + ".test"}
 		old := provisionedIn(t, dir, &Handler{API: "b2", Upstream: realm, LocalState: local})
 		if err := old.tokens.Remember(ctx, "4_token", rem); err != nil {
 			t.Fatal(err)

@@ -182,7 +182,7 @@ func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
 	}
 	up := h.Upstream
 	if up == nil {
-		up = new(Upstream)
+		up = new(UpstreamCredentials)
 	}
 	if h.Mode != modeGateway {
 		if upstreamAPI != h.API {
@@ -290,7 +290,7 @@ func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser, realmAt *caddyfile.T
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	h.Upstream = new(Upstream)
+	h.Upstream = new(UpstreamCredentials)
 	seen := make(map[string]bool)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if seen[d.Val()] {

@@ -65,9 +65,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 					Workspaces: map[string]string{"ws1": "WRITE", "ws2": "READ"}, AllowPublic: true, Expires: "2027-01-01T00:00:00Z"},
 				{ID: "k2", Secret: "s2"},
 			},
-			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "{env.B2_KEY_ID}", ApplicationKey: "{env.B2_APP_KEY}"}}},
+			Upstream: &UpstreamCredentials{Realm: "https://api.backblazeb2.com", KeyID: "{env.B2_KEY_ID}", ApplicationKey: "{env.B2_APP_KEY}"}}},
 		{input: "bucketgate {\n api b2\n upstream {\n realm http://127.0.0.1:9100\n }\n public_key_ids k1 k2\n}",
-			want: Handler{API: "b2", Upstream: &Upstream{Realm: "http://127.0.0.1:9100"}, PublicKeyIDs: []string{"k1", "k2"}}},
+			want: Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "http://127.0.0.1:9100"}, PublicKeyIDs: []string{"k1", "k2"}}},
 		{input: "bucketgate {\n api flashback\n local_state\n}", want: Handler{API: "flashback", LocalState: true}},
 		{input: "bucketgate {\n api flashback\n local_state yes\n}", err: "at Testfile:3"},
 		{input: "bucketgate", err: "missing required subdirective 'api', at Testfile:1"},
@@ -114,8 +114,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{input: "bucketgate {\n api b2\n mode gateway\n signing_secret {env.S}\n key k1 s1\n upstream {\n key_id a\n application_key b\n realm http://api.backblazeb2.com\n }\n}",
 			err: "upstream realm http://api.backblazeb2.com would carry the gateway's own application key in clear: write https://, or use http only to a loopback address, at Testfile:9"},
 		{input: "bucketgate {\n api b2\n mode gateway\n signing_secret {env.S}\n key k1 s1\n upstream {\n key_id a\n application_key b\n realm http://127.0.0.1:9100\n }\n}",
-			want: Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.S}", Keys: []auth.Key{{ID: "k1", Secret: "s1"}}, Upstream: &Upstream{Realm: "http://127.0.0.1:9100", KeyID: "a", ApplicationKey: "b"}}},
-		{input: "bucketgate {\n api b2\n upstream {\n realm http://b2.internal\n }\n}", want: Handler{API: "b2", Upstream: &Upstream{Realm: "http://b2.internal"}}},
+			want: Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.S}", Keys: []auth.Key{{ID: "k1", Secret: "s1"}}, Upstream: &UpstreamCredentials{Realm: "http://127.0.0.1:9100", KeyID: "a", ApplicationKey: "b"}}},
+		{input: "bucketgate {\n api b2\n upstream {\n realm http://b2.internal\n }\n}", want: Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "http://b2.internal"}}},
 	}
 	for _, tc := range cases {
 		var h Handler

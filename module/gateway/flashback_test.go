@@ -252,7 +252,7 @@ func TestFlashbackLogsAndErrorsHoldNoSecrets(t *testing.T) {
 func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
 	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret-value", Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
-		Upstream: &Upstream{Token: "demo-token"}})
+		Upstream: &UpstreamCredentials{Token: "demo-token"}})
 	up := newFakeFlashback()
 	for _, r := range []*http.Request{
 		httptest.NewRequest(http.MethodGet, "/bucket/available", nil),
@@ -287,7 +287,7 @@ func TestFlashbackGatewayKeysList(t *testing.T) {
 			{ID: "reader", Secret: "reader-secret-value", Workspaces: map[string]string{"demo-workspace": "READ"}},
 			{ID: "elsewhere", Secret: "elsewhere-secret-value", Workspaces: map[string]string{"other-workspace": "ADMIN"}},
 		},
-		Upstream: &Upstream{Token: "demo-token"}})
+		Upstream: &UpstreamCredentials{Token: "demo-token"}})
 	up := newFakeFlashback()
 	up.bucket["key"] = "AKIAIOSFODNN7EXAMPLE"
 	up.bucket["walletAddress"] = "GWALLET"

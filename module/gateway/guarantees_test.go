@@ -62,7 +62,7 @@ func TestRevisionsReadAsValidated(t *testing.T) {
 		h, _ := newHandler(t, &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 			Keys: []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"writeBuckets"},
 				Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
-			Upstream: &Upstream{Token: "demo-token"}})
+			Upstream: &UpstreamCredentials{Token: "demo-token"}})
 		up := newFakeFlashback()
 		token := h.signer.Issue("k1", time.Now(), time.Hour)
 		update := func(name, rev string) *httptest.ResponseRecorder {
@@ -130,9 +130,9 @@ func TestRecognitionLeavesNoBypass(t *testing.T) {
 				h.Keys = []auth.Key{{ID: "k1", Secret: "k1-secret"}}
 				if tc.api == "b2" {
 					h.SigningSecret = strings.Repeat("s", 32)
-					h.Upstream = &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}
+					h.Upstream = &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}
 				} else {
-					h.Upstream = &Upstream{Token: "demo-token"}
+					h.Upstream = &UpstreamCredentials{Token: "demo-token"}
 					token = "Bearer k1-secret"
 				}
 			}
@@ -166,7 +166,7 @@ func TestRecognitionLeavesNoBypass(t *testing.T) {
 
 // public_key_ids applies to b2_create_bucket too.
 func TestCreateBucketHonoursPublicKeyIDs(t *testing.T) {
-	h, _ := newHandler(t, &Handler{API: "b2", PublicKeyIDs: []string{"publisher"}, Upstream: &Upstream{Realm: "https://b2.test"}})
+	h, _ := newHandler(t, &Handler{API: "b2", PublicKeyIDs: []string{"publisher"}, Upstream: &UpstreamCredentials{Realm: "https://b2.test"}})
 	signIn := func(keyID, token string) {
 		r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
 		r.SetBasicAuth(keyID, "secret")
@@ -223,14 +223,14 @@ func TestCredentialsBeforeBody(t *testing.T) {
 	}
 	cases := []tc{
 		{"b2 passthrough, none", &Handler{API: "b2"}, "/b2api/v3/b2_update_bucket", ""},
-		{"b2 realm, unknown token", &Handler{API: "b2", Upstream: &Upstream{Realm: "https://b2.test"}}, "/b2api/v3/b2_update_bucket", "4_unknown"},
+		{"b2 realm, unknown token", &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}}, "/b2api/v3/b2_update_bucket", "4_unknown"},
 		{"b2 gateway, forged token", &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32), Keys: []auth.Key{{ID: "k1", Secret: "k1-secret"}},
-			Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}, "/b2api/v3/b2_update_bucket", "forged"},
+			Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}, "/b2api/v3/b2_update_bucket", "forged"},
 		{"b2 gateway list, forged token", &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32), Keys: []auth.Key{{ID: "k1", Secret: "k1-secret"}},
-			Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}, "/b2api/v3/b2_list_buckets", "forged"},
+			Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}, "/b2api/v3/b2_list_buckets", "forged"},
 		{"flashback passthrough, malformed", &Handler{API: "flashback"}, "/bucket/" + fbID, "Basic abc"},
 		{"flashback gateway, unknown key", &Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k1", Secret: "k1-secret"}},
-			Upstream: &Upstream{Token: "demo-token"}}, "/bucket/" + fbID, "Bearer nope"},
+			Upstream: &UpstreamCredentials{Token: "demo-token"}}, "/bucket/" + fbID, "Bearer nope"},
 	}
 	for _, c := range cases {
 		h, logs := newHandler(t, c.h)
@@ -270,7 +270,7 @@ func TestLogsCapClientValues(t *testing.T) {
 	t.Run("a swapped key id and secret is not logged", func(t *testing.T) {
 		h, logs := newHandler(t, &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 			Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret-value"}},
-			Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}})
+			Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}})
 		r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
 		r.SetBasicAuth("k1-secret-value", "k1")
 		w := serve(t, h, &upstream{}, r)
@@ -284,7 +284,7 @@ func TestLogsCapClientValues(t *testing.T) {
 		}
 	})
 	t.Run("passthrough sign-in refused upstream logs no key id", func(t *testing.T) {
-		h, logs := newHandler(t, &Handler{API: "b2", Upstream: &Upstream{Realm: "https://b2.test"}})
+		h, logs := newHandler(t, &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}})
 		r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
 		r.SetBasicAuth("K005-the-secret-itself", "keyid")
 		serve(t, h, &upstream{status: 401, answer: `{"status":401,"code":"unauthorized","message":""}`}, r)
@@ -319,7 +319,7 @@ func TestLogsCapClientValues(t *testing.T) {
 func TestHungSignInIsSharedAndBounded(t *testing.T) {
 	h, normal := (&Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"writeBuckets"}}},
-		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}), &normalB2{revision: 1}
+		Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}), &normalB2{revision: 1}
 	h.UpstreamTimeout = caddy.Duration(300 * time.Millisecond)
 	h, _ = newHandler(t, h)
 	up := newBadUpstream(t, normal)
@@ -406,7 +406,7 @@ func TestBucketLockEndsWithTheDeadline(t *testing.T) {
 func TestInformationalBeforeSignIn(t *testing.T) {
 	isSignIn := func(r *http.Request, _ int) bool { return strings.HasSuffix(r.URL.Path, "/b2_authorize_account") }
 	t.Run("passthrough with realm points clients at the gateway", func(t *testing.T) {
-		h, _ := newHandler(t, &Handler{API: "b2", Upstream: &Upstream{Realm: "https://b2.test"}})
+		h, _ := newHandler(t, &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}})
 		up := newBadUpstream(t, &normalB2{})
 		up.target, up.act = isSignIn, informational
 		r := httptest.NewRequest(http.MethodGet, "http://gw.example/b2api/v3/b2_authorize_account", nil)
@@ -420,7 +420,7 @@ func TestInformationalBeforeSignIn(t *testing.T) {
 	t.Run("gateway signs in", func(t *testing.T) {
 		h, _ := newHandler(t, &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 			Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"writeBuckets"}}},
-			Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}})
+			Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}})
 		up := newBadUpstream(t, &normalB2{})
 		up.target, up.act = isSignIn, informational
 		w := httptest.NewRecorder()

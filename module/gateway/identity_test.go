@@ -19,7 +19,7 @@ import (
 func TestIdentityLoadErrors(t *testing.T) {
 	t.Setenv("BG_TEST_SIGNING", "a-signing-secret-of-at-least-32-bytes!")
 	key := []auth.Key{{ID: "k1", Secret: "secret-one", Capabilities: []string{"all"}}}
-	b2up := &Upstream{Realm: "http://127.0.0.1:9100", KeyID: "id", ApplicationKey: "app-key"}
+	b2up := &UpstreamCredentials{Realm: "http://127.0.0.1:9100", KeyID: "id", ApplicationKey: "app-key"}
 	cases := []struct {
 		name string
 		h    Handler
@@ -27,25 +27,25 @@ func TestIdentityLoadErrors(t *testing.T) {
 	}{
 		{"unknown mode", Handler{API: "b2", Mode: "proxy"}, `mode: "proxy" is not a mode`},
 		{"keys in passthrough", Handler{API: "b2", Keys: key}, "keys, keys_file and signing_secret are for mode gateway"},
-		{"upstream credentials in passthrough", Handler{API: "b2", Upstream: &Upstream{KeyID: "x", ApplicationKey: "y"}}, "upstream credentials are for mode gateway"},
+		{"upstream credentials in passthrough", Handler{API: "b2", Upstream: &UpstreamCredentials{KeyID: "x", ApplicationKey: "y"}}, "upstream credentials are for mode gateway"},
 		{"public ids without realm", Handler{API: "b2", PublicKeyIDs: []string{"k"}}, "public_key_ids needs upstream realm"},
 		{"gateway without keys", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}, "needs at least one key"},
 		{"gateway without signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, Upstream: b2up}, "signing_secret is missing"},
 		{"signing secret placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_UNSET}", Upstream: b2up}, "signing_secret holds a placeholder that is unknown or empty"},
 		{"application key placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
-			Upstream: &Upstream{Realm: b2up.Realm, KeyID: "id", ApplicationKey: "{env.BG_TEST_UNSET}"}}, "upstream application_key holds a placeholder"},
-		{"token placeholder misspelt", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &Upstream{Token: "{env_FLASHBACK_TOKEN}"}}, "upstream token holds a placeholder"},
+			Upstream: &UpstreamCredentials{Realm: b2up.Realm, KeyID: "id", ApplicationKey: "{env.BG_TEST_UNSET}"}}, "upstream application_key holds a placeholder"},
+		{"token placeholder misspelt", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &UpstreamCredentials{Token: "{env_FLASHBACK_TOKEN}"}}, "upstream token holds a placeholder"},
 		{"http realm off this machine", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
-			Upstream: &Upstream{Realm: "http://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}}, "in clear"},
+			Upstream: &UpstreamCredentials{Realm: "http://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}}, "in clear"},
 		{"short signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "short", Upstream: b2up}, "signing_secret"},
-		{"B2 gateway without upstream key", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: &Upstream{Realm: b2up.Realm}}, "needs upstream realm, key_id and application_key"},
+		{"B2 gateway without upstream key", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: &UpstreamCredentials{Realm: b2up.Realm}}, "needs upstream realm, key_id and application_key"},
 		{"Flashback gateway without token", Handler{API: "flashback", Mode: "gateway", Keys: key}, "needs upstream token"},
-		{"realm for Flashback", Handler{API: "flashback", Upstream: &Upstream{Realm: "https://x.example"}}, "has no sign-in call"},
-		{"bad realm", Handler{API: "b2", Upstream: &Upstream{Realm: "api.backblazeb2.com"}}, "upstream realm"},
+		{"realm for Flashback", Handler{API: "flashback", Upstream: &UpstreamCredentials{Realm: "https://x.example"}}, "has no sign-in call"},
+		{"bad realm", Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "api.backblazeb2.com"}}, "upstream realm"},
 		{"bad external_url", Handler{API: "b2", ExternalURL: "https://gw.example/b2"}, "external_url"},
 		{"long token lifetime", Handler{API: "b2", TokenLifetime: caddy.Duration(25 * time.Hour)}, "token_lifetime"},
-		{"key secret placeholder unset", Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k", Secret: "{env.BG_TEST_UNSET}"}}, Upstream: &Upstream{Token: "t"}}, "keys:"},
-		{"public ids in gateway mode", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &Upstream{Token: "t"}, PublicKeyIDs: []string{"k"}}, "public_key_ids is for passthrough mode"},
+		{"key secret placeholder unset", Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k", Secret: "{env.BG_TEST_UNSET}"}}, Upstream: &UpstreamCredentials{Token: "t"}}, "keys:"},
+		{"public ids in gateway mode", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &UpstreamCredentials{Token: "t"}, PublicKeyIDs: []string{"k"}}, "public_key_ids is for passthrough mode"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,11 +90,11 @@ func TestLiteralSecretsWarned(t *testing.T) {
 	}{
 		{"literal", Handler{API: "b2", Mode: "gateway", SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
 			Keys:     []auth.Key{{ID: "k1", Secret: "secret-one", Capabilities: []string{"all"}}},
-			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}},
+			Upstream: &UpstreamCredentials{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}},
 			[]any{"signing_secret", "key k1", "upstream application_key"}},
 		{"placeholders", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}",
 			Keys:     []auth.Key{{ID: "k1", Secret: "{env.BG_TEST_SIGNING}", Capabilities: []string{"all"}}},
-			Upstream: &Upstream{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "{env.BG_TEST_SIGNING}"}}, nil},
+			Upstream: &UpstreamCredentials{Realm: "https://api.backblazeb2.com", KeyID: "id", ApplicationKey: "{env.BG_TEST_SIGNING}"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zap.WarnLevel)

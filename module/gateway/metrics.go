@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -42,10 +41,10 @@ func (upstreamSessionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ups
 func (upstreamSessionCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[[2]string]int{}
 	loaded.each(func(h *Handler) {
-		if h.b2 == nil || h.Mode != modeGateway {
+		if h.session == nil || h.Mode != modeGateway {
 			return
 		}
-		st := h.b2.status()
+		st := h.session.status()
 		state := "not_yet"
 		switch {
 		case st.SignedIn:
@@ -72,15 +71,4 @@ func registerMetrics(reg *prometheus.Registry) error {
 		}
 	}
 	return nil
-}
-
-// observe counts the decision.
-func (d *decision) observe(took time.Duration) {
-	call := callNames[d.call]
-	refusal := ""
-	if d.kind != 0 {
-		refusal = d.kind.String()
-	}
-	decisionsTotal.WithLabelValues(d.api, call, d.outcome, refusal).Inc()
-	decisionSeconds.WithLabelValues(d.api, call).Observe(took.Seconds())
 }

@@ -278,7 +278,7 @@ var modes = []mode{
 	{
 		name: "b2 passthrough with realm", api: "b2",
 		setup: func(t *testing.T) (*Handler, http.Handler) {
-			return &Handler{API: "b2", Upstream: &Upstream{Realm: "https://b2.test"}}, &normalB2{revision: 7}
+			return &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}}, &normalB2{revision: 7}
 		},
 		request: func(t *testing.T, h *Handler, next caddyhttp.Handler) *http.Request {
 			// Sign in through the gateway so that it knows the token.
@@ -297,7 +297,7 @@ var modes = []mode{
 		setup: func(t *testing.T) (*Handler, http.Handler) {
 			return &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 				Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"writeBuckets", "readBuckets"}}},
-				Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}}, &normalB2{revision: 7}
+				Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}}, &normalB2{revision: 7}
 		},
 		request: func(_ *testing.T, h *Handler, _ caddyhttp.Handler) *http.Request {
 			return b2Update(h.signer.Issue("k1", time.Now(), time.Hour))
@@ -319,7 +319,7 @@ var modes = []mode{
 		setup: func(t *testing.T) (*Handler, http.Handler) {
 			return &Handler{API: "flashback", Mode: "gateway",
 				Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
-				Upstream: &Upstream{Token: "demo-token"}}, adapt{newFakeFlashback()}
+				Upstream: &UpstreamCredentials{Token: "demo-token"}}, adapt{newFakeFlashback()}
 		},
 		request: func(*testing.T, *Handler, caddyhttp.Handler) *http.Request {
 			return fbUpdate("/bucket/"+fbID, "k1-secret")
@@ -332,7 +332,7 @@ var modes = []mode{
 			return &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
 				Keys: []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"writeBuckets", "readBuckets"},
 					Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
-				Upstream: &Upstream{Token: "demo-token"}}, adapt{newFakeFlashback()}
+				Upstream: &UpstreamCredentials{Token: "demo-token"}}, adapt{newFakeFlashback()}
 		},
 		request: func(_ *testing.T, h *Handler, _ caddyhttp.Handler) *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(`{"bucketId":"`+fbID+`","bucketInfo":{"name":"Nightly","workspaceId":"demo-workspace"}}`))
@@ -347,7 +347,7 @@ var modes = []mode{
 		setup: func(t *testing.T) (*Handler, http.Handler) {
 			return &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
 					Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "WRITE"}}},
-					Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}},
+					Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}},
 				&normalB2{revision: 7}
 		},
 		request: func(*testing.T, *Handler, caddyhttp.Handler) *http.Request {

@@ -74,7 +74,7 @@ func newTranslatingHandler(t *testing.T) *Handler {
 	t.Setenv("BG_TEST_UP_KEY", "up-application-key")
 	h, _ := newHandler(t, &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "WRITE"}}},
-		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "{env.BG_TEST_UP_KEY}"}})
+		Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "{env.BG_TEST_UP_KEY}"}})
 	return h
 }
 
@@ -146,12 +146,12 @@ func newPipeline(tb testing.TB) *pipeline {
 	p := &pipeline{fb: fb, b2: bb}
 	p.toB2 = provisioned(tb, &Handler{API: "flashback", UpstreamAPI: "b2", Mode: "gateway",
 		Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret", Workspaces: map[string]string{"ws": "ADMIN", "ws2": "ADMIN"}}},
-		Upstream: &Upstream{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
+		Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-application-key"}})
 	p.toFlashback = provisioned(tb, &Handler{API: "b2", UpstreamAPI: "flashback", Mode: "gateway",
 		SigningSecret: "a-signing-secret-of-at-least-32-bytes!",
 		Keys: []auth.Key{{ID: "k1", Secret: "k1-secret", Capabilities: []string{"all"}, AllowPublic: true,
 			Workspaces: map[string]string{"demo-workspace": "ADMIN", "ws2": "ADMIN"}}},
-		Upstream: &Upstream{Token: "demo-token"}})
+		Upstream: &UpstreamCredentials{Token: "demo-token"}})
 	p.token = p.toFlashback.signer.Issue("k1", time.Now(), time.Hour)
 	return p
 }

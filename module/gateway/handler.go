@@ -1,14 +1,9 @@
-// Package gateway is the bucketgate HTTP handler: it makes every bucket
-// update safe before the next handler (normally reverse_proxy) sends it to the
-// storage API.
 package gateway
 
 import (
 	"context"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -17,9 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/b2"
 	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/flashback"
 	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
@@ -37,12 +30,6 @@ const (
 	// answering before most clients give up on their own.
 	DefaultUpstreamTimeout = 30 * time.Second
 )
-
-// dialects are the APIs the gateway speaks, by configuration name.
-var dialects = map[string]func(dialect.Options) (dialect.Dialect, error){
-	"b2":        func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) },
-	"flashback": func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) },
-}
 
 // Handler gates bucket updates for one storage API. Each update is read,
 // authenticated, validated against the API's JSON Schema and rules, checked
@@ -137,7 +124,7 @@ type Handler struct {
 	TokenLifetime caddy.Duration `json:"token_lifetime,omitempty"`
 
 	// Upstream is where the gateway signs in upstream, and with what.
-	Upstream *Upstream `json:"upstream,omitempty"`
+	Upstream *UpstreamCredentials `json:"upstream,omitempty"`
 
 	// PublicKeyIDs reserves making a B2 bucket public (bucketType allPublic)
 	// in passthrough mode to the upstream application key ids listed; others
@@ -157,21 +144,12 @@ type Handler struct {
 	// certificate management does) behaves as one gateway.
 	LocalState bool `json:"local_state,omitempty"`
 
-	client   dialect.Dialect
-	native   dialect.NativeRevisions
-	derived  dialect.DerivedRevisions
-	accounts dialect.Accounts       // the client's API, if it has accounts
-	lists    dialect.WorkspaceLists // the client's API, if it lists by workspace
-	// upstream is the upstream's API: client unless translating.
-	upstream    dialect.Dialect
-	translating bool
-	clientTr    dialect.Translator
-	upstreamTr  dialect.Translator
-	upAccounts  dialect.Accounts // the upstream's API, if it has accounts
-	reader      dialect.BucketReader
-	keyring     *auth.Keyring
-	signer      *auth.Signer
-	tokens      *auth.TokenStore
+	// client is the API the clients speak, upstream the upstream's: the
+	// same side unless translating.
+	client, upstream side
+	keyring          *auth.Keyring
+	signer           *auth.Signer
+	tokens           *auth.TokenStore
 	// tokensKey is the token memory's key in tokenMemories; empty without one.
 	tokensKey string
 	// storage is Caddy's configured storage, where what instances share
@@ -179,14 +157,16 @@ type Handler struct {
 	storage certmagic.Storage
 	// serialised is true when updates hold the bucket's lock (derived revisions).
 	serialised bool
-	b2         *upstreamSession
-	logger     *zap.Logger
+	// session is the gateway's own sign-in upstream (gateway mode, or a
+	// realm in passthrough mode); nil for an upstream without sign-in.
+	session *upstreamSession
+	logger  *zap.Logger
 }
 
-// Upstream holds the upstream's sign-in address and the gateway's own
+// UpstreamCredentials holds the upstream's sign-in address and the gateway's own
 // credentials there. Secrets may be placeholders such as {env.B2_APP_KEY},
 // expanded when the configuration loads.
-type Upstream struct {
+type UpstreamCredentials struct {
 	// Realm is the B2 sign-in address, such as https://api.backblazeb2.com.
 	// In passthrough mode, setting it makes the gateway proxy
 	// b2_authorize_account there, point the answer's apiUrl at itself, and
@@ -220,7 +200,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision sets defaults and compiles the API's schema once.
+// Provision sets defaults, chooses the two sides' dialects and compiles
+// their schemas, once.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
@@ -241,34 +222,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.UpstreamAPI == "" {
 		h.UpstreamAPI = h.API
 	}
-	lim := jsonscan.DefaultLimits
-	lim.MaxDepth = h.MaxDepth
-	opts := dialect.Options{Limits: lim, NameKey: h.NameInfoKey, WorkspaceKey: h.WorkspaceInfoKey}
-	d, err := newDialect("api", h.API, opts, h.Schema)
-	if err != nil {
+	if err := h.provisionSides(); err != nil {
 		return err
 	}
-	h.client, h.upstream = d, d
-	if h.UpstreamAPI != h.API {
-		// The user's schema is the client's; the upstream's built-in one
-		// checks every translated update before it is sent.
-		if h.upstream, err = newDialect("upstream_api", h.UpstreamAPI, opts, ""); err != nil {
-			return err
-		}
-		h.translating = true
-	}
-	h.native, _ = h.client.(dialect.NativeRevisions)
-	if !h.translating {
-		h.derived, _ = h.client.(dialect.DerivedRevisions)
-	}
-	h.accounts, _ = h.client.(dialect.Accounts)
-	h.lists, _ = h.client.(dialect.WorkspaceLists)
-	h.upAccounts, _ = h.upstream.(dialect.Accounts)
-	h.clientTr, _ = h.client.(dialect.Translator)
-	h.upstreamTr, _ = h.upstream.(dialect.Translator)
-	h.reader, _ = h.upstream.(dialect.BucketReader)
-	_, upDerived := h.upstream.(dialect.DerivedRevisions)
-	h.serialised = h.derived != nil || (h.translating && upDerived)
 	if err := h.provisionIdentity(ctx); err != nil {
 		return err
 	}
@@ -291,30 +247,33 @@ func (h *Handler) Validate() error {
 	return h.validateIdentity()
 }
 
-func newDialect(setting, api string, opts dialect.Options, schema string) (dialect.Dialect, error) {
-	build, ok := dialects[api]
-	if !ok {
-		return nil, fmt.Errorf("%s: %q is not a known API (known: %s)", setting, api, knownAPIs())
-	}
-	opts.SchemaFile = schema
-	d, err := build(opts)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: schema: %v", setting, api, err)
-	}
-	return d, nil
+// exchange is one call the gateway handles, from its arrival to its
+// answer: what every step of the call reads and adds to.
+type exchange struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	next caddyhttp.Handler
+	call dialect.Call
+	// who sent the call, once authenticated.
+	who *caller
+	// u and pre are the update and its precondition (updates only).
+	u   *dialect.Update
+	pre precondition
+	// d is what the call came to, for its log line and metrics.
+	d decision
 }
 
-func knownAPIs() string {
-	return strings.Join(knownAPINames(), ", ")
-}
-
-func knownAPINames() []string {
-	names := make([]string, 0, len(dialects))
-	for name := range dialects {
-		names = append(names, name)
+// verified records that the caller proved to hold the key id: in the
+// decision line, and as Caddy's {http.auth.user.id}, which the access log
+// shows as user_id.
+func (x *exchange) verified(keyID string) {
+	x.d.key = keyID
+	if keyID == "" {
+		return
 	}
-	sort.Strings(names)
-	return names
+	if repl, ok := x.r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.user.id", keyID)
+	}
 }
 
 // ServeHTTP runs the update pipeline for bucket updates, answers or routes
@@ -326,58 +285,65 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 	gateway, routed := h.Mode == modeGateway, h.tokens != nil
-	var handle func(*decision) error
+	var handle func(*exchange) error
 	switch refusal := refuseUnmatchable(r, call); {
 	case refusal != nil:
 		// Not judged: so not forwarded either, whatever the mode.
-		handle = func(d *decision) error { return h.refuse(w, d, refusal) }
+		handle = func(x *exchange) error { return h.refuse(x, refusal) }
 	case call.Op == dialect.OpUpdate:
-		handle = func(d *decision) error { return h.update(w, r, next, call, d) }
+		handle = h.update
 	case call.Op == dialect.OpAuthorize && gateway:
-		handle = func(d *decision) error { return h.signIn(w, r, next, call, d) }
+		handle = h.signIn
 	case call.Op == dialect.OpCreate && routed && len(h.PublicKeyIDs) > 0:
-		handle = func(d *decision) error { return h.create(w, r, next, call, d) }
+		handle = h.create
 	case call.Op == dialect.OpAuthorize && routed:
-		handle = func(d *decision) error { return h.proxySignIn(w, r, next, d) }
+		handle = h.proxySignIn
 	case call.Op == dialect.OpAuthorize:
-		handle = func(d *decision) error { return h.refuse(w, d, errNoRealm) }
-	case call.Op == dialect.OpList && gateway && h.lists != nil:
-		handle = func(d *decision) error { return h.listWorkspaces(w, r, next, d) }
-	case call.Op == dialect.OpList && gateway && h.translating:
-		handle = func(d *decision) error { return h.listAcross(w, r, next, call, d) }
+		handle = func(x *exchange) error { return h.refuse(x, errNoRealm) }
+	case call.Op == dialect.OpList && gateway && h.client.workspaceLists != nil:
+		handle = h.listWorkspaces
+	case call.Op == dialect.OpList && gateway && h.translating():
+		handle = h.listAcross
 	case call.Op == dialect.OpList && gateway:
-		handle = func(d *decision) error { return h.list(w, r, next, call, d) }
+		handle = h.list
 	case gateway:
-		// A gateway credential is good only for the calls the gateway
-		// answers. Passed on, a B2 gateway token would be refused upstream
-		// and clients would sign in again forever, and a Flashback key's
-		// secret would leave the gateway.
-		answers := "bucket updates"
-		switch {
-		case h.accounts != nil:
-			answers = "sign-ins, bucket lists and bucket updates"
-		case h.lists != nil:
-			answers = "bucket lists and bucket updates"
-		}
-		h.client.WriteError(w, dialect.Errorf(dialect.Forbidden, "gateway keys are good for "+answers+" only"))
-		return nil
+		handle = func(x *exchange) error { return h.refuse(x, h.errNotAnswered()) }
 	case routed:
-		return h.route(w, r, next)
+		return h.route(w, r, next, call)
 	default:
 		return next.ServeHTTP(w, r)
 	}
+	return h.decide(&exchange{w: w, r: r, next: next, call: call}, handle)
+}
+
+// decide runs handle for a call the gateway handles, under one deadline for
+// all of its upstream work, and logs and counts what it came to.
+func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	start := time.Now()
-	d := &decision{api: h.client.Name(), call: call.Op, requestID: requestID(r)}
-	// One deadline for all the upstream work of a call the gateway handles.
-	// The handlers above share the variable r, so they see this request.
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.UpstreamTimeout))
+	x.d.api, x.d.call, x.d.requestID = h.client.Name(), x.call.Op, requestID(x.r)
+	ctx, cancel := context.WithTimeout(x.r.Context(), time.Duration(h.UpstreamTimeout))
 	defer cancel()
-	r = r.WithContext(ctx)
-	err := handle(d)
+	x.r = x.r.WithContext(ctx)
+	err := handle(x)
 	took := time.Since(start)
-	d.log(h.logger, took)
-	d.observe(took)
+	x.d.log(h.logger, took)
+	x.d.observe(took)
 	return err
+}
+
+// errNotAnswered refuses a gateway credential on a call the gateway does
+// not answer. Passed on, a B2 gateway token would be refused upstream and
+// clients would sign in again forever, and a Flashback key's secret would
+// leave the gateway.
+func (h *Handler) errNotAnswered() *dialect.Error {
+	answers := "bucket updates"
+	switch {
+	case h.client.signIn != nil:
+		answers = "sign-ins, bucket lists and bucket updates"
+	case h.client.workspaceLists != nil:
+		answers = "bucket lists and bucket updates"
+	}
+	return dialect.NewError(dialect.Forbidden, "gateway keys are good for "+answers+" only")
 }
 
 // methodOverrides are the headers some frameworks read to take a request as
@@ -394,102 +360,25 @@ func refuseUnmatchable(r *http.Request, call dialect.Call) *dialect.Error {
 	}
 	for _, name := range methodOverrides {
 		if len(r.Header.Values(name)) > 0 {
-			return dialect.Errorf(dialect.BadRequest, "method override headers ("+name+") are not accepted; send the method itself")
+			return dialect.NewError(dialect.BadRequest, "method override headers ("+name+") are not accepted; send the method itself")
 		}
 	}
 	return nil
 }
 
-// update is the pipeline: read → authenticate → validate → authorise →
-// check revision → send → answer. Each step either yields what the next
-// needs or a refusal that the client's dialect renders; nothing is written
-// before the end.
-func (h *Handler) update(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, call dialect.Call, d *decision) error {
-	// Credentials first: a body is read only for a caller the gateway
-	// could not already refuse, and nothing of it is logged otherwise.
-	who, derr := h.authenticate(r)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	verified(r, d, who.id())
-
-	read := func() ([]byte, *dialect.Error) { return readBody(w, r, h.MaxBodySize) }
-	u, derr := h.client.Decode(r, call, read)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	d.bucketID, d.fields = h.client.BucketID(u), u.Fields()
-
-	if derr := h.client.Validate(u); derr != nil {
-		return h.refuse(w, d, derr)
-	}
-
-	if derr := h.authorise(who, u); derr != nil {
-		return h.refuse(w, d, derr)
-	}
-	if derr := h.sameAccount(r, next, who, u); derr != nil {
-		return h.refuse(w, d, derr)
-	}
-
-	pre, derr := h.precondition(r, u)
-	if derr != nil {
-		return h.refuse(w, d, derr)
-	}
-
-	if h.translating {
-		return h.updateAcross(w, r, next, u, who, pre, d)
-	}
-
-	if who.remembered != nil {
-		routeTo(r, who.remembered.APIURL)
-	}
-	if derr := h.outbound(r, u); derr != nil {
-		return h.refuse(w, d, derr)
-	}
-
-	if h.derived != nil {
-		// The gateway compares derived revisions itself, so no other update
-		// of this bucket, through this process or another instance, may come
-		// between the check, the write and the read of the new revision.
-		locked, unlock, derr := h.lockUpdate(r, d.bucketID)
-		if derr != nil {
-			return h.refuse(w, d, derr)
-		}
-		defer unlock()
-		r = locked
-		if pre.set || who.key != nil {
-			state, derr := h.readBucket(r, next, d.bucketID)
-			if derr != nil {
-				return h.refuse(w, d, derr)
-			}
-			target, moves := h.derived.MovesTo(u)
-			if derr := authoriseWorkspace(who, state, target, moves); derr != nil {
-				return h.refuse(w, d, derr)
-			}
-			if pre.set && state.Revision != pre.rev {
-				return h.refuse(w, d, errStale)
-			}
-		}
-	}
-	return h.send(w, r, next, u, who, pre, d)
-}
-
-// outbound makes r the upstream call carrying u, an update of the
-// upstream's API (the client's own, unless translating), as it now stands.
-func (h *Handler) outbound(r *http.Request, u *dialect.Update) *dialect.Error {
-	out, err := u.Body()
-	if err != nil {
-		return dialect.Errorf(dialect.BadRequest, "update cannot be encoded")
-	}
-	h.upstream.Outbound(r, u, out)
-	prepareUpstream(r)
+// refuse answers the call with a refusal in the client's dialect: the one
+// way every refusal is written, so that each is logged and counted.
+func (h *Handler) refuse(x *exchange, e *dialect.Error) error {
+	x.d.refused(e)
+	h.client.WriteError(x.w, e)
 	return nil
 }
 
-// refuse writes a refusal in the client's dialect.
-func (h *Handler) refuse(w http.ResponseWriter, d *decision, e *dialect.Error) error {
-	d.refused(e)
-	h.client.WriteError(w, e)
+// failUpstream answers a call the upstream failed, in the client's dialect,
+// with the cause in the decision line and the metric.
+func (h *Handler) failUpstream(x *exchange, e *dialect.Error) error {
+	x.d.upstreamFailed(e)
+	h.client.WriteError(x.w, e)
 	return nil
 }
 

@@ -35,34 +35,44 @@ type decision struct {
 	cause     string       // why the upstream failed, if it did
 }
 
+// Outcomes: what a call came to, in its log line's message and the
+// decisions_total metric's outcome label.
+const (
+	// outcomeRefused: the gateway refused the call; nothing went upstream.
+	outcomeRefused = "refused"
+	// outcomePreconditionFailed: an If-Match named another revision.
+	outcomePreconditionFailed = "precondition_failed"
+	// outcomeForwarded: the upstream answered the call, with upstream_status.
+	outcomeForwarded = "forwarded"
+	// outcomeUpstreamFailed: the upstream failed the call, or answered it
+	// in a way the client could not act on.
+	outcomeUpstreamFailed = "upstream_failed"
+	// outcomeUnchanged: a translated update that would change nothing the
+	// upstream keeps, answered without writing.
+	outcomeUnchanged = "unchanged"
+	// outcomeAnswered: a list the gateway answered itself.
+	outcomeAnswered = "answered"
+	// outcomeAccepted: a sign-in the gateway answered with its own token.
+	outcomeAccepted = "accepted"
+	// outcomeRouted: a call the gateway checked and passed on untouched.
+	outcomeRouted = "routed"
+)
+
 func (d *decision) refused(e *dialect.Error) {
-	d.outcome, d.reason, d.faults, d.kind, d.cause = "refused", e.Message, e.Fields, e.Kind, e.Cause
+	d.outcome, d.reason, d.faults, d.kind, d.cause = outcomeRefused, e.Message, e.Fields, e.Kind, e.Cause
 	if e.Kind == dialect.PreconditionFailed {
-		d.outcome = "precondition_failed"
+		d.outcome = outcomePreconditionFailed
 	}
 }
 
 func (d *decision) forwarded(status int) {
-	d.outcome, d.status = "forwarded", status
+	d.outcome, d.status = outcomeForwarded, status
 }
 
 // upstreamFailed records what the client was told and the cause behind it,
 // such as reverse_proxy's dial error, which only the log shows.
 func (d *decision) upstreamFailed(e *dialect.Error) {
-	d.outcome, d.reason, d.cause, d.kind = "upstream_failed", e.Message, e.Cause, e.Kind
-}
-
-// verified records that the caller proved to hold the key id: in the
-// decision line, and as Caddy's {http.auth.user.id}, which the access log
-// shows as user_id.
-func verified(r *http.Request, d *decision, keyID string) {
-	d.key = keyID
-	if keyID == "" {
-		return
-	}
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", keyID)
-	}
+	d.outcome, d.reason, d.cause, d.kind = outcomeUpstreamFailed, e.Message, e.Cause, e.Kind
 }
 
 // requestID is Caddy's id for r, {http.request.uuid}. Asking for it adds it
@@ -170,4 +180,15 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.Strings("invalid_fields", capFaults))
 	}
 	ce.Write(fields...)
+}
+
+// observe counts the decision in the metrics.
+func (d *decision) observe(took time.Duration) {
+	call := callNames[d.call]
+	refusal := ""
+	if d.kind != 0 {
+		refusal = d.kind.String()
+	}
+	decisionsTotal.WithLabelValues(d.api, call, d.outcome, refusal).Inc()
+	decisionSeconds.WithLabelValues(d.api, call).Observe(took.Seconds())
 }

@@ -1,0 +1,114 @@
+package gateway
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/bucketgate/bucketgate/module/b2"
+	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/flashback"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+)
+
+// dialects are the APIs the gateway speaks, by configuration name.
+var dialects = map[string]func(dialect.Options) (dialect.Dialect, error){
+	"b2":        func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) },
+	"flashback": func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) },
+}
+
+// side is one API the handler speaks, the clients' or the upstream's: its
+// dialect, and what else that dialect can do, each nil when the API has no
+// such thing. Both sides are chosen once, at Provision; translating is the
+// sides differing.
+type side struct {
+	dialect.Dialect
+	// Exactly one of native and derived is set: how the API's revisions work.
+	native  dialect.NativeRevisions
+	derived dialect.DerivedRevisions
+	// signIn, scopes and accountLists are an API with accounts (B2).
+	signIn       dialect.SignIn
+	scopes       dialect.Scopes
+	accountLists dialect.AccountLists
+	// workspaceLists is an API that lists buckets by workspace (Flashback).
+	workspaceLists dialect.WorkspaceLists
+	// reader reads one bucket's state, translator takes part in translation.
+	reader     dialect.BucketReader
+	translator dialect.Translator
+}
+
+func newSide(d dialect.Dialect) side {
+	s := side{Dialect: d}
+	s.native, _ = d.(dialect.NativeRevisions)
+	s.derived, _ = d.(dialect.DerivedRevisions)
+	s.signIn, _ = d.(dialect.SignIn)
+	s.scopes, _ = d.(dialect.Scopes)
+	s.accountLists, _ = d.(dialect.AccountLists)
+	s.workspaceLists, _ = d.(dialect.WorkspaceLists)
+	s.reader, _ = d.(dialect.BucketReader)
+	s.translator, _ = d.(dialect.Translator)
+	return s
+}
+
+// provisionSides builds the client's side from api and schema, and the
+// upstream's from upstream_api when it differs.
+func (h *Handler) provisionSides() error {
+	lim := jsonscan.DefaultLimits
+	lim.MaxDepth = h.MaxDepth
+	opts := dialect.Options{Limits: lim, NameKey: h.NameInfoKey, WorkspaceKey: h.WorkspaceInfoKey}
+	d, err := newDialect("api", h.API, opts, h.Schema)
+	if err != nil {
+		return err
+	}
+	h.client = newSide(d)
+	h.upstream = h.client
+	if h.UpstreamAPI != h.API {
+		// The user's schema is the client's; the upstream's built-in one
+		// checks every translated update before it is sent.
+		up, err := newDialect("upstream_api", h.UpstreamAPI, opts, "")
+		if err != nil {
+			return err
+		}
+		h.upstream = newSide(up)
+	}
+	// The gateway compares derived revisions itself, so it serialises them.
+	h.serialised = h.upstream.derived != nil
+	return nil
+}
+
+// translating reports whether the client's API is not the upstream's.
+func (h *Handler) translating() bool {
+	return h.client.Dialect != h.upstream.Dialect
+}
+
+// upstreamAccount is the account id clients see when the upstream API has
+// no accounts: the upstream API's name.
+func (h *Handler) upstreamAccount() string {
+	return h.upstream.Name()
+}
+
+func newDialect(setting, api string, opts dialect.Options, schema string) (dialect.Dialect, error) {
+	build, ok := dialects[api]
+	if !ok {
+		return nil, fmt.Errorf("%s: %q is not a known API (known: %s)", setting, api, knownAPIs())
+	}
+	opts.SchemaFile = schema
+	d, err := build(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: schema: %v", setting, api, err)
+	}
+	return d, nil
+}
+
+func knownAPIs() string {
+	return strings.Join(knownAPINames(), ", ")
+}
+
+func knownAPINames() []string {
+	names := make([]string, 0, len(dialects))
+	for name := range dialects {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}

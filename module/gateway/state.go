@@ -1,0 +1,231 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/bucketgate/bucketgate/module/dialect"
+)
+
+// The state-and-precondition step of an update: what the client asked the
+// update to be conditional on, and, where the gateway compares revisions
+// itself (derived revisions, and translated updates), the bucket's lock and
+// its state read under it, against which the precondition and the caller's
+// workspace grants are checked.
+
+// precondition is what the client asked the update to be conditional on.
+type precondition struct {
+	// rev is the revision the bucket must be at; valid when set is true.
+	rev int64
+	set bool
+	// ifMatch is true when the client used If-Match, so a failed test is
+	// answered with 412 as RFC 9110 says, not with the API's own conflict.
+	ifMatch bool
+}
+
+// precondition reconciles an If-Match header with the API's own revision
+// field, makes the result the API's precondition, and enforces
+// require_revision.
+func (h *Handler) precondition(r *http.Request, u *dialect.Update) (precondition, *dialect.Error) {
+	native := h.client.native
+	var p precondition
+	header, hasHeader, derr := parseIfMatch(r.Header.Values("If-Match"))
+	if derr != nil {
+		return p, derr
+	}
+	var bodyRev int64
+	var hasBody bool
+	if native != nil {
+		if bodyRev, hasBody, derr = native.BodyRevision(u); derr != nil {
+			return p, derr
+		}
+	}
+	switch {
+	case hasHeader && hasBody && header != bodyRev:
+		return p, &dialect.Error{Kind: dialect.BadRequest, Message: "If-Match and ifRevisionIs name different revisions; send one, or the same in both", Fields: []string{"ifRevisionIs"}}
+	case hasHeader:
+		p = precondition{rev: header, set: true, ifMatch: true}
+	case hasBody:
+		p = precondition{rev: bodyRev, set: true}
+	}
+	if p.set && native != nil {
+		// One spelling upstream: the integer the gateway compared.
+		native.SetBodyRevision(u, p.rev)
+	}
+	if h.RequireRevision && !p.set {
+		return p, dialect.NewError(dialect.PreconditionRequired, "this gateway requires a revision precondition: send If-Match with the bucket's ETag, or ifRevisionIs")
+	}
+	return p, nil
+}
+
+// parseIfMatch accepts one strong entity tag holding a revision number, such
+// as "3", or "*" (any revision, which sets no precondition). A list of tags
+// cannot become one API precondition, and a weak tag never matches under
+// If-Match's strong comparison, so both are refused rather than ignored.
+func parseIfMatch(values []string) (int64, bool, *dialect.Error) {
+	if len(values) == 0 {
+		return 0, false, nil
+	}
+	v := strings.TrimSpace(strings.Join(values, ","))
+	if v == "*" {
+		return 0, false, nil
+	}
+	bad := dialect.NewError(dialect.BadRequest, `If-Match must be one strong entity tag holding the bucket's revision, such as "3" (as sent in ETag)`)
+	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
+		return 0, false, bad
+	}
+	digits := v[1 : len(v)-1]
+	if strings.Trim(digits, "0123456789") != "" {
+		return 0, false, bad
+	}
+	rev, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || rev < 1 {
+		return 0, false, bad
+	}
+	return rev, true, nil
+}
+
+// etag renders a revision as a strong entity tag.
+func etag(rev int64) string {
+	return `"` + strconv.FormatInt(rev, 10) + `"`
+}
+
+// errStale answers an If-Match that names another revision than the bucket's.
+var errStale = dialect.NewError(dialect.PreconditionFailed, "If-Match does not match the bucket's current revision; read the bucket again and retry with its ETag")
+
+// stale refuses an update whose precondition names another revision, in
+// the form the client asked with: 412 for If-Match, the API's own conflict
+// for its own revision field (B2's ifRevisionIs).
+func stale(pre precondition) *dialect.Error {
+	if pre.ifMatch {
+		return errStale
+	}
+	return dialect.NewError(dialect.Conflict, "ifRevisionIs does not match the bucket's current revision")
+}
+
+// checkState reads the bucket as it stands, under its lock, and checks the
+// caller's workspace grants (target is where the update moves the bucket,
+// if moves) and the client's precondition against it. Derived and
+// translated updates share it; native revisions are the upstream's to
+// compare.
+func (h *Handler) checkState(x *exchange, target string, moves bool) (dialect.Bucket, *dialect.Error) {
+	state, derr := h.readBucket(x, x.d.bucketID)
+	if derr != nil {
+		return state, derr
+	}
+	if derr := authoriseWorkspace(x.who, state, target, moves); derr != nil {
+		return state, derr
+	}
+	if x.pre.set && state.Revision != x.pre.rev {
+		return state, stale(x.pre)
+	}
+	return state, nil
+}
+
+// bucketLocks serialise the revision check and the write of one bucket for
+// APIs whose revisions the gateway derives. They are striped, so memory stays
+// fixed however many buckets there are, and package-wide, so the handler
+// instances of an old and a new configuration share them during a reload.
+// Each is a one-slot channel rather than a mutex so that waiting for it ends
+// with the request's deadline: a hung upstream call holds a lock no longer
+// than its own deadline, and its waiters give up no later than theirs.
+var bucketLocks = func() (locks [256]chan struct{}) {
+	for i := range locks {
+		locks[i] = make(chan struct{}, 1)
+	}
+	return locks
+}()
+
+// lockBucket takes the lock of bucket id, or fails when ctx ends first.
+func lockBucket(ctx context.Context, id string) (unlock func(), derr *dialect.Error) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	l := bucketLocks[h.Sum32()%uint32(len(bucketLocks))]
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, deadlineError(ctx, "another update of this bucket is still under way")
+	}
+}
+
+// maxLockedUpdate bounds an update under a bucket's lock when its request
+// carries no deadline of its own: waiting for the lock, checking, writing
+// and reading back all end by then, and the lock with them.
+const maxLockedUpdate = 30 * time.Second
+
+// unlockTimeout bounds releasing a storage lock, which happens after the
+// update's own deadline may have passed.
+const unlockTimeout = 5 * time.Second
+
+// bucketLockName names a bucket's lock in Caddy's storage. The bucket id is
+// digested so that any id makes a safe key, and the upstream API is part of
+// the name so that buckets of different services never share a lock.
+func (h *Handler) bucketLockName(bucketID string) string {
+	d := sha256.Sum256([]byte(bucketID))
+	return "bucketgate/bucket/" + h.upstream.Name() + "/" + hex.EncodeToString(d[:16])
+}
+
+// updateDeadline is when an update under a bucket's lock must be over: the
+// request's own deadline, or maxLockedUpdate from now.
+func updateDeadline(r *http.Request) time.Time {
+	if d, ok := r.Context().Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(maxLockedUpdate)
+}
+
+// lockUpdate serialises an update's check, write and read-back against
+// every other update of the bucket: through this process (the striped lock),
+// then through every instance sharing Caddy's storage (a lock there, taken
+// second so that each process queues its own updates and only one of them at
+// a time waits on storage). It binds x.r to the update's deadline, so that
+// nothing under the lock outlives it, and returns the function that releases
+// both locks, which must be called on every path.
+func (h *Handler) lockUpdate(x *exchange) (unlock func(), derr *dialect.Error) {
+	r, bucketID := x.r, x.d.bucketID
+	ctx, cancel := context.WithDeadline(r.Context(), updateDeadline(r))
+	unlockLocal, derr := lockBucket(ctx, bucketID)
+	if derr != nil {
+		cancel()
+		return nil, derr
+	}
+	if !h.serialised || h.storage == nil {
+		x.r = r.WithContext(ctx)
+		return func() { cancel(); unlockLocal() }, nil
+	}
+	name := h.bucketLockName(bucketID)
+	if err := h.storage.Lock(ctx, name); err != nil {
+		cancel()
+		unlockLocal()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, dialect.NewError(dialect.UpstreamTimeout, "another update of this bucket held it past this update's deadline; nothing was written, try again")
+		}
+		if ctx.Err() == nil {
+			h.logger.Error("could not take the bucket's lock in storage", zap.String("bucket_id", bucketID), zap.Error(err))
+		}
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the bucket's lock in the gateway's storage could not be taken; nothing was written")
+	}
+	unlock = func() {
+		cancel()
+		// The update's context may be over; releasing must still happen.
+		uctx, ucancel := context.WithTimeout(context.WithoutCancel(r.Context()), unlockTimeout)
+		defer ucancel()
+		if err := h.storage.Unlock(uctx, name); err != nil {
+			// Others wait until the storage deems the lock stale.
+			h.logger.Error("could not release the bucket's lock in storage", zap.String("bucket_id", bucketID), zap.Error(err))
+		}
+		unlockLocal()
+	}
+	x.r = r.WithContext(ctx)
+	return unlock, nil
+}
