@@ -65,13 +65,8 @@ func (r Role) String() string {
 	return roleNames[r]
 }
 
-// B2Capabilities are the B2 capability names a key may be given: b2sdk's 26,
-// in b2sdk's order, then the four the TypeScript SDK added. Changing this
-// slice does not change what ExpandCapabilities accepts.
-var B2Capabilities = slices.Clone(b2Capabilities[:])
-
-// b2Capabilities is the list the package itself relies on, out of reach of
-// callers.
+// b2Capabilities are the B2 capability names a key may be given: b2sdk's 26,
+// in b2sdk's order, then the four the TypeScript SDK added.
 var b2Capabilities = [...]string{
 	"listKeys", "writeKeys", "deleteKeys",
 	"listBuckets", "listAllBucketNames", "readBuckets", "writeBuckets", "deleteBuckets",
@@ -91,7 +86,7 @@ var b2Capabilities = [...]string{
 const AllCapabilities = "all"
 
 // ExpandCapabilities checks a list of capability names and returns it sorted,
-// without duplicates, with "all" replaced by every name in B2Capabilities.
+// without duplicates, with "all" replaced by every B2 capability.
 // Unknown names are an error that lists them and the known names: a misspelt
 // capability would otherwise silently deny what the operator meant to allow.
 func ExpandCapabilities(names []string) ([]string, error) {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -163,11 +162,6 @@ func NewKeyring(keys []Key, file string, repl *caddy.Replacer) (*Keyring, error)
 	return kr, nil
 }
 
-// placeholder matches what is left of a Caddy placeholder that ReplaceKnown
-// did not know, or that was never expanded: such a secret is a typo or a
-// missing replacer, and is as public as the configuration that names it.
-var placeholder = regexp.MustCompile(`\{[A-Za-z][^{}\s]*\}`)
-
 func newEntry(k Key, repl *caddy.Replacer) (*entry, error) {
 	if k.ID == "" {
 		return nil, errors.New("empty id")
@@ -176,15 +170,18 @@ func newEntry(k Key, repl *caddy.Replacer) (*entry, error) {
 		return nil, errors.New("id contains ':', a space or a control character")
 	}
 
-	secret := k.Secret
-	if repl != nil {
-		secret = repl.ReplaceKnown(secret, "")
+	// A placeholder the replacer does not know (or, with no replacer, any
+	// placeholder) is a typo or a missing replacer: used literally, the
+	// secret would be as public as the configuration that names it.
+	if repl == nil {
+		repl = caddy.NewEmptyReplacer()
 	}
+	secret, err := repl.ReplaceOrErr(k.Secret, false, true)
 	switch {
+	case err != nil:
+		return nil, errors.New("secret holds a placeholder that was not expanded")
 	case secret == "":
 		return nil, errors.New("empty secret (after placeholder expansion)")
-	case placeholder.MatchString(secret):
-		return nil, errors.New("secret holds a placeholder that was not expanded")
 	case utf8.RuneCountInString(secret) < MinSecretLength:
 		return nil, fmt.Errorf("secret shorter than %d characters", MinSecretLength)
 	}

@@ -112,7 +112,7 @@ func TestKeyringExpandsAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := slices.Sorted(slices.Values(B2Capabilities)); !reflect.DeepEqual(p.Capabilities, want) {
+	if want := slices.Sorted(slices.Values(b2Capabilities[:])); !reflect.DeepEqual(p.Capabilities, want) {
 		t.Errorf("capabilities %q, want %q", p.Capabilities, want)
 	}
 }

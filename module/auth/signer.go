@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 // MinSigningSecretLength is the shortest signing secret accepted, in bytes:
@@ -55,7 +57,7 @@ func NewSigner(secret string) (*Signer, error) {
 	if len(secret) < MinSigningSecretLength {
 		return nil, fmt.Errorf("auth: signing secret shorter than %d bytes", MinSigningSecretLength)
 	}
-	if placeholder.MatchString(secret) {
+	if _, err := caddy.NewEmptyReplacer().ReplaceOrErr(secret, false, true); err != nil {
 		return nil, errors.New("auth: signing secret holds a placeholder that was not expanded")
 	}
 	m := hmac.New(sha256.New, []byte(secret))

@@ -8,10 +8,6 @@ import (
 	"time"
 )
 
-// DefaultTokenMemorySize is the number of upstream tokens a TokenMemory holds
-// when NewTokenMemory is given no positive bound.
-const DefaultTokenMemorySize = 10000
-
 // Remembered is what the gateway learnt about an upstream B2 token when it
 // proxied the b2_authorize_account that returned it.
 type Remembered struct {
@@ -62,11 +58,11 @@ type memoryEntry struct {
 	r      Remembered
 }
 
-// NewTokenMemory returns an empty memory for at most max tokens, or
-// DefaultTokenMemorySize if max is not positive.
+// NewTokenMemory returns an empty memory for at most max tokens; max must
+// be positive.
 func NewTokenMemory(max int) *TokenMemory {
 	if max <= 0 {
-		max = DefaultTokenMemorySize
+		panic("auth: NewTokenMemory needs a positive bound")
 	}
 	return &TokenMemory{max: max, entries: make(map[[sha256.Size]byte]*list.Element)}
 }

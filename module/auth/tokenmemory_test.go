@@ -121,11 +121,16 @@ func (m *TokenMemory) holdsToken(token string) bool {
 	return ok
 }
 
-func TestNewTokenMemoryDefault(t *testing.T) {
+func TestNewTokenMemoryBound(t *testing.T) {
 	for _, max := range []int{0, -1} {
-		if got := NewTokenMemory(max).max; got != DefaultTokenMemorySize {
-			t.Errorf("NewTokenMemory(%d) holds %d", max, got)
-		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewTokenMemory(%d) took a bound that holds nothing", max)
+				}
+			}()
+			NewTokenMemory(max)
+		}()
 	}
 	if got := NewTokenMemory(5).max; got != 5 {
 		t.Errorf("NewTokenMemory(5) holds %d", got)

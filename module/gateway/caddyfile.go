@@ -328,13 +328,13 @@ func moreArgs(d *caddyfile.Dispenser, dst *[]string) error {
 	return nil
 }
 
+// oneArg reads the setting's one argument (Dispenser.AllArgs). Its error
+// names the setting and never quotes an argument, which may be a secret
+// such as signing_secret or application_key.
 func oneArg(d *caddyfile.Dispenser, dst *string) error {
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	*dst = d.Val()
-	if d.NextArg() {
-		return d.ArgErr()
+	name := d.Val()
+	if !d.AllArgs(dst) {
+		return d.Errf("%s takes exactly one argument", name)
 	}
 	return nil
 }

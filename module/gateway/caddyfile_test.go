@@ -80,6 +80,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{input: "bucketgate {\n api b2\n upstream {\n bogus x\n }\n}", err: "unrecognized upstream subdirective 'bogus', at Testfile:4"},
 		{input: "bucketgate {\n api b2\n upstream {\n }\n upstream {\n }\n}", err: "upstream already specified"},
 		{input: "bucketgate {\n api b2\n public_key_ids\n}", err: "at Testfile:3"},
+		// Too many arguments: the error never quotes one, which may be a secret.
+		{input: "bucketgate {\n api b2\n signing_secret s3cret-part other-part\n}", err: "signing_secret takes exactly one argument, at Testfile:3"},
+		{input: "bucketgate {\n api b2\n upstream {\n application_key\n }\n}", err: "application_key takes exactly one argument, at Testfile:4"},
 		{input: "bucketgate b2", err: "wrong argument count or unexpected line ending after 'b2', at Testfile:1"},
 		{input: "bucketgate {\n api\n}", err: "at Testfile:2"},
 		{input: "bucketgate {\n api b2 flashback\n}", err: "at Testfile:2"},
