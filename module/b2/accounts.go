@@ -314,6 +314,9 @@ func encodeJSON(doc map[string]any) ([]byte, error) {
 // listCall is the name of the list call in paths.
 const listCall = "b2_list_buckets"
 
+// ListCapability implements dialect.AccountLists.
+func (*Dialect) ListCapability() string { return "listBuckets" }
+
 // DecodeList implements dialect.AccountLists: a list call as POST body or GET
 // query, against its own schema.
 func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {

@@ -177,6 +177,9 @@ func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+updateCall, body)
 }
 
+// RevisionField implements dialect.NativeRevisions.
+func (*Dialect) RevisionField() string { return "ifRevisionIs" }
+
 // BodyRevision implements dialect.NativeRevisions. ifRevisionIs 11.0 or
 // 1.1e1 passes the schema as an integer, so it is revision 11 here too.
 func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {

@@ -67,6 +67,8 @@ type Scopes interface {
 // AccountLists is implemented by dialects whose API lists an account's
 // buckets (B2's b2_list_buckets), which a gateway answers for its own keys.
 type AccountLists interface {
+	// ListCapability is the capability a key needs to list buckets.
+	ListCapability() string
 	// DecodeList reads and validates a list call.
 	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
 	// ListRequest rewrites r into the upstream list call for u.

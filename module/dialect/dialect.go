@@ -137,6 +137,9 @@ type Dialect interface {
 // NativeRevisions is implemented by dialects whose API has a bucket revision
 // that the upstream itself compares (B2's ifRevisionIs).
 type NativeRevisions interface {
+	// RevisionField names the body field that carries the revision
+	// precondition (B2's ifRevisionIs), for refusals that name it.
+	RevisionField() string
 	// BodyRevision returns the revision precondition carried in the body,
 	// read exactly as the schema validated it (see Integer). A value that
 	// is present but no integer is refused, never taken as no precondition.

@@ -194,10 +194,10 @@ func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
 	if len(h.Keys) == 0 && h.KeysFile == "" {
 		missing = append(missing, "key (or keys_file)")
 	}
-	if h.API == "b2" && h.SigningSecret == "" {
+	if signsIn(h.API) && h.SigningSecret == "" {
 		missing = append(missing, "signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET})")
 	}
-	if upstreamAPI == "b2" {
+	if signsIn(upstreamAPI) {
 		for _, s := range []struct{ name, value string }{{"realm", up.Realm}, {"key_id", up.KeyID}, {"application_key", up.ApplicationKey}} {
 			if s.value == "" {
 				missing = append(missing, "upstream "+s.name)

@@ -102,8 +102,8 @@ func (h *Handler) listCall(x *exchange) (*caller, *dialect.Update, *dialect.Erro
 		return nil, nil, derr
 	}
 	x.verified(who.id())
-	if !who.has("listBuckets") {
-		return nil, nil, dialect.NewError(dialect.Forbidden, "this key lacks the listBuckets capability")
+	if need := h.client.accountLists.ListCapability(); !who.has(need) {
+		return nil, nil, dialect.NewError(dialect.Forbidden, "this key lacks the "+need+" capability")
 	}
 	read := func() ([]byte, *dialect.Error) { return readBody(x.w, x.r, h.MaxBodySize) }
 	u, derr := h.client.accountLists.DecodeList(x.r, x.call, read)

@@ -11,10 +11,24 @@ import (
 	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
+// api is one API the gateway speaks.
+type api struct {
+	build func(dialect.Options) (dialect.Dialect, error)
+	// typ is a nil value of the dialect's type: what the API can do, known
+	// while the configuration is parsed, before any dialect is built.
+	typ dialect.Dialect
+}
+
 // dialects are the APIs the gateway speaks, by configuration name.
-var dialects = map[string]func(dialect.Options) (dialect.Dialect, error){
-	"b2":        func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) },
-	"flashback": func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) },
+var dialects = map[string]api{
+	"b2":        {func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) }, (*b2.Dialect)(nil)},
+	"flashback": {func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) }, (*flashback.Dialect)(nil)},
+}
+
+// signsIn reports whether the API named has a sign-in call.
+func signsIn(name string) bool {
+	_, ok := dialects[name].typ.(dialect.SignIn)
+	return ok
 }
 
 // side is one API the handler speaks, the clients' or the upstream's: its
@@ -87,15 +101,15 @@ func (h *Handler) upstreamAccount() string {
 	return h.upstream.Name()
 }
 
-func newDialect(setting, api string, opts dialect.Options, schema string) (dialect.Dialect, error) {
-	build, ok := dialects[api]
+func newDialect(setting, name string, opts dialect.Options, schema string) (dialect.Dialect, error) {
+	a, ok := dialects[name]
 	if !ok {
-		return nil, fmt.Errorf("%s: %q is not a known API (known: %s)", setting, api, knownAPIs())
+		return nil, fmt.Errorf("%s: %q is not a known API (known: %s)", setting, name, knownAPIs())
 	}
 	opts.SchemaFile = schema
-	d, err := build(opts)
+	d, err := a.build(opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: schema: %v", setting, api, err)
+		return nil, fmt.Errorf("%s %s: schema: %v", setting, name, err)
 	}
 	return d, nil
 }

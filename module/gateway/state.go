@@ -30,6 +30,8 @@ type precondition struct {
 	// ifMatch is true when the client used If-Match, so a failed test is
 	// answered with 412 as RFC 9110 says, not with the API's own conflict.
 	ifMatch bool
+	// field is the API's own revision field, when the client used it.
+	field string
 }
 
 // precondition reconciles an If-Match header with the API's own revision
@@ -51,18 +53,23 @@ func (h *Handler) precondition(r *http.Request, u *dialect.Update) (precondition
 	}
 	switch {
 	case hasHeader && hasBody && header != bodyRev:
-		return p, &dialect.Error{Kind: dialect.BadRequest, Message: "If-Match and ifRevisionIs name different revisions; send one, or the same in both", Fields: []string{"ifRevisionIs"}}
+		field := native.RevisionField()
+		return p, &dialect.Error{Kind: dialect.BadRequest, Message: "If-Match and " + field + " name different revisions; send one, or the same in both", Fields: []string{field}}
 	case hasHeader:
 		p = precondition{rev: header, set: true, ifMatch: true}
 	case hasBody:
-		p = precondition{rev: bodyRev, set: true}
+		p = precondition{rev: bodyRev, set: true, field: native.RevisionField()}
 	}
 	if p.set && native != nil {
 		// One spelling upstream: the integer the gateway compared.
 		native.SetBodyRevision(u, p.rev)
 	}
 	if h.RequireRevision && !p.set {
-		return p, dialect.NewError(dialect.PreconditionRequired, "this gateway requires a revision precondition: send If-Match with the bucket's ETag, or ifRevisionIs")
+		msg := "this gateway requires a revision precondition: send If-Match with the bucket's ETag"
+		if native != nil {
+			msg += ", or " + native.RevisionField()
+		}
+		return p, dialect.NewError(dialect.PreconditionRequired, msg)
 	}
 	return p, nil
 }
@@ -104,12 +111,12 @@ var errStale = dialect.NewError(dialect.PreconditionFailed, "If-Match does not m
 
 // stale refuses an update whose precondition names another revision, in
 // the form the client asked with: 412 for If-Match, the API's own conflict
-// for its own revision field (B2's ifRevisionIs).
+// for its own revision field (such as B2's ifRevisionIs).
 func stale(pre precondition) *dialect.Error {
 	if pre.ifMatch {
 		return errStale
 	}
-	return dialect.NewError(dialect.Conflict, "ifRevisionIs does not match the bucket's current revision")
+	return dialect.NewError(dialect.Conflict, pre.field+" does not match the bucket's current revision")
 }
 
 // checkState reads the bucket as it stands, under its lock, and checks the
