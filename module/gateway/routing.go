@@ -3,13 +3,10 @@ package gateway
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -74,27 +71,4 @@ func (h *Handler) externalURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// upstreamPlaceholder names the upstream to dial for the current call, for
-// use as reverse_proxy's upstream address: reverse_proxy {http.bucketgate.upstream}.
-const upstreamPlaceholder = "http.bucketgate.upstream"
-
-// routeTo sets {http.bucketgate.upstream} to the host:port of base.
-func routeTo(r *http.Request, base string) {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return
-	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set(upstreamPlaceholder, host)
-	}
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
@@ -176,6 +179,29 @@ func (h *Handler) callUpstream(x *exchange, req *http.Request, prepare func(dial
 		return nil, derr
 	}
 	return send(g)
+}
+
+// upstreamPlaceholder names the upstream to dial for the current call, for
+// use as reverse_proxy's upstream address: reverse_proxy {http.bucketgate.upstream}.
+const upstreamPlaceholder = "http.bucketgate.upstream"
+
+// routeTo sets {http.bucketgate.upstream} to the host:port of base.
+func routeTo(r *http.Request, base string) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set(upstreamPlaceholder, host)
+	}
 }
 
 // subRequest copies r for a call the gateway makes on its own account: same
