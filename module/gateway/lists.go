@@ -45,7 +45,7 @@ func (h *Handler) listWorkspaces(x *exchange) error {
 	}
 	sub := subRequest(x.r)
 	ans, derr := h.callUpstream(x, sub, func(g dialect.Grant) *dialect.Error {
-		h.upstream.translator.ReadRequest(sub, "", g.AccountID)
+		h.upstream.reader.ReadRequest(sub, "", g.AccountID)
 		return nil
 	})
 	if derr != nil {

@@ -259,7 +259,7 @@ func (h *Handler) readBucket(x *exchange, bucketID string) (dialect.Bucket, *dia
 func (h *Handler) readBuckets(x *exchange) ([]dialect.Bucket, *dialect.Error) {
 	sub := subRequest(x.r)
 	ans, derr := h.callUpstream(x, sub, func(g dialect.Grant) *dialect.Error {
-		h.upstream.translator.ReadRequest(sub, "", g.AccountID)
+		h.upstream.reader.ReadRequest(sub, "", g.AccountID)
 		return nil
 	})
 	if derr != nil {
