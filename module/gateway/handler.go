@@ -157,15 +157,15 @@ type Handler struct {
 	storage certmagic.Storage
 	// serialised is true when updates hold the bucket's lock (derived revisions).
 	serialised bool
-	// session is the gateway's own sign-in upstream (gateway mode, or a
-	// realm in passthrough mode); nil for an upstream without sign-in.
+	// session is the gateway's own sign-in at the realm of an upstream that
+	// has a sign-in call; only gateway mode signs in with it.
 	session *upstreamSession
 	logger  *zap.Logger
 }
 
-// UpstreamCredentials holds the upstream's sign-in address and the gateway's own
-// credentials there. Secrets may be placeholders such as {env.B2_APP_KEY},
-// expanded when the configuration loads.
+// UpstreamCredentials holds the upstream's sign-in address and the
+// gateway's own credentials there. Secrets may be placeholders such as
+// {env.B2_APP_KEY}, expanded when the configuration loads.
 type UpstreamCredentials struct {
 	// Realm is the B2 sign-in address, such as https://api.backblazeb2.com.
 	// In passthrough mode, setting it makes the gateway proxy

@@ -119,27 +119,8 @@ func stale(pre precondition) *dialect.Error {
 	return dialect.NewError(dialect.Conflict, pre.field+" does not match the bucket's current revision")
 }
 
-// checkState reads the bucket as it stands, under its lock, and checks the
-// caller's workspace grants (target is where the update moves the bucket,
-// if moves) and the client's precondition against it. Derived and
-// translated updates share it; native revisions are the upstream's to
-// compare.
-func (h *Handler) checkState(x *exchange, target string, moves bool) (dialect.Bucket, *dialect.Error) {
-	state, derr := h.readBucket(x, x.d.bucketID)
-	if derr != nil {
-		return state, derr
-	}
-	if derr := authoriseWorkspace(x.who, state, target, moves); derr != nil {
-		return state, derr
-	}
-	if x.pre.set && state.Revision != x.pre.rev {
-		return state, stale(x.pre)
-	}
-	return state, nil
-}
-
 // bucketLocks serialise the revision check and the write of one bucket for
-// APIs whose revisions the gateway derives. They are striped, so memory stays
+// APIs whose revisions the gateway derives, and for translated updates. They are striped, so memory stays
 // fixed however many buckets there are, and package-wide, so the handler
 // instances of an old and a new configuration share them during a reload.
 // Each is a one-slot channel rather than a mutex so that waiting for it ends
@@ -235,4 +216,23 @@ func (h *Handler) lockUpdate(x *exchange) (unlock func(), derr *dialect.Error) {
 	}
 	x.r = r.WithContext(ctx)
 	return unlock, nil
+}
+
+// checkState reads the bucket as it stands, under its lock, and checks the
+// caller's workspace grants (target is where the update moves the bucket,
+// if moves) and the client's precondition against it. Derived and
+// translated updates share it; native revisions are the upstream's to
+// compare.
+func (h *Handler) checkState(x *exchange, target string, moves bool) (dialect.Bucket, *dialect.Error) {
+	state, derr := h.readBucket(x, x.d.bucketID)
+	if derr != nil {
+		return state, derr
+	}
+	if derr := authoriseWorkspace(x.who, state, target, moves); derr != nil {
+		return state, derr
+	}
+	if x.pre.set && state.Revision != x.pre.rev {
+		return state, stale(x.pre)
+	}
+	return state, nil
 }
