@@ -17,12 +17,17 @@
 //
 // # An update, in the order it runs
 //
+// Any update, in the client's API or translated, is read in these four
+// files, top to bottom, and touches no other file of this package:
+//
 //	handler.go   ServeHTTP recognises the call and picks its handler; decide
-//	             gives it its deadline, then logs and counts what it came to;
+//	             gives it its deadline, then logs and counts what it came to
+//	             (the decision: its one log line, outcome names, metrics);
 //	             refuse and failUpstream are how every refusal is answered.
-//	update.go    update: authenticate, read, validate, authorise,
-//	             precondition; then write (the upstream's own API) or
-//	             writeTranslated (another API), send, and the answer.
+//	update.go    update: authenticate, read (the body under max_body_size),
+//	             validate, authorise, precondition; then write (the
+//	             upstream's own API) or writeTranslated (another API), send,
+//	             and the answer.
 //	state.go     the state-and-precondition step shared by derived and
 //	             translated updates: the client's precondition (If-Match,
 //	             the API's revision field, require_revision), the bucket's
@@ -30,15 +35,10 @@
 //	             which reads the bucket under it and checks workspace grants
 //	             and the precondition against it.
 //	upstream.go  every call upstream, through next: captured answers
-//	             (roundTrip), the gateway's own credentials (callUpstream),
-//	             sub-requests that read buckets, routing and the scrubbing of
-//	             the gateway's secrets from answers.
-//
-// Those steps lean on: caller.go (who sent the call: authenticate,
-// authorise), body.go (the request body under max_body_size), session.go
-// (the gateway's own sign-in at an upstream that has one, shared by
-// concurrent requests) and decision.go (the call's one log line, its outcome
-// names, and its metrics).
+//	             (roundTrip), the gateway's own credentials (callUpstream)
+//	             and its upstream session (one sign-in shared by concurrent
+//	             requests), sub-requests that read buckets, routing and the
+//	             scrubbing of the gateway's secrets from answers.
 //
 // # The other calls and the rest
 //
@@ -48,9 +48,10 @@
 //	             workspace, in the client's API or across APIs.
 //	routing.go   passthrough mode with a realm: routing a token's calls to its
 //	             account, and checking bucket creations on the way.
+//	config.go    the module, its settings, Provision and Validate.
+//	sides.go     the APIs the gateway speaks, and the two sides.
 //	identity.go  the identity settings: modes, keys, signing secret, upstream
 //	             credentials, token memory, provisioned and validated.
-//	sides.go     the APIs the gateway speaks, and the two sides.
 //	caddyfile.go the Caddyfile directive, with its errors at file and line.
 //	admin.go     the admin API's GET /bucketgate/status, and the set of
 //	             loaded handlers it and the metrics read.

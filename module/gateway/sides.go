@@ -90,17 +90,6 @@ func (h *Handler) provisionSides() error {
 	return nil
 }
 
-// translating reports whether the client's API is not the upstream's.
-func (h *Handler) translating() bool {
-	return h.client.Dialect != h.upstream.Dialect
-}
-
-// upstreamAccount is the account id clients see when the upstream API has
-// no accounts: the upstream API's name.
-func (h *Handler) upstreamAccount() string {
-	return h.upstream.Name()
-}
-
 func newDialect(setting, name string, opts dialect.Options, schema string) (dialect.Dialect, error) {
 	a, ok := dialects[name]
 	if !ok {

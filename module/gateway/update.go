@@ -1,12 +1,18 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/bucketgate/bucketgate/module/auth"
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
 
@@ -51,6 +57,225 @@ func (h *Handler) update(x *exchange) error {
 		return h.writeTranslated(x)
 	}
 	return h.write(x)
+}
+
+// caller is who sent a call, as far as the gateway can tell.
+type caller struct {
+	// key is the gateway key (gateway mode).
+	key *auth.Principal
+	// remembered is what the upstream granted the client's token
+	// (passthrough mode with a realm).
+	remembered *auth.Remembered
+}
+
+// id names the caller in logs: a key id, never a secret or token.
+func (c *caller) id() string {
+	switch {
+	case c.key != nil:
+		return c.key.KeyID
+	case c.remembered != nil:
+		return c.remembered.KeyID
+	}
+	return ""
+}
+
+func (c *caller) has(capability string) bool {
+	switch {
+	case c.key != nil:
+		return c.key.Has(capability)
+	case c.remembered != nil:
+		return c.remembered.Has(capability)
+	}
+	return true // the upstream decides
+}
+
+func (c *caller) mayUseBucket(id string) bool {
+	switch {
+	case c.key != nil:
+		return c.key.MayUseBucket(id)
+	case c.remembered != nil:
+		return c.remembered.MayUseBucket(id)
+	}
+	return true
+}
+
+// authenticate finds out who sent r: a gateway key (gateway mode), an
+// upstream token the gateway has seen signed in (passthrough with a realm),
+// or a credential it can only check for form (plain passthrough).
+func (h *Handler) authenticate(r *http.Request) (*caller, *dialect.Error) {
+	cred, derr := h.client.Credential(r)
+	if derr != nil {
+		return nil, derr
+	}
+	now := time.Now()
+	switch {
+	case h.Mode == modeGateway && h.signer != nil:
+		keyID, err := h.signer.Verify(cred, now)
+		if errors.Is(err, auth.ErrTokenExpired) {
+			return nil, dialect.NewError(dialect.Expired, "authorization token has expired; sign in again")
+		}
+		if err != nil {
+			return nil, dialect.NewError(dialect.Unauthenticated, "authorization token is not valid here; sign in again through this gateway")
+		}
+		return h.keyCaller(h.keyring.Lookup(keyID, now))
+	case h.Mode == modeGateway:
+		return h.keyCaller(h.keyring.Bearer(cred, now))
+	case h.tokens != nil:
+		rem, ok, err := h.tokens.Lookup(r.Context(), cred, now)
+		if err != nil {
+			// The token may be good; telling the client to sign in again
+			// would not help while storage is down.
+			h.logger.Error("could not look the token up in storage", zap.Error(err))
+			return nil, dialect.NewError(dialect.UpstreamFailed, "the gateway's storage, where it remembers tokens, could not be read")
+		}
+		if !ok {
+			// Never signed in through a gateway sharing this one's storage,
+			// or expired: B2 clients sign in again on this code.
+			return nil, dialect.NewError(dialect.Unauthenticated, "authorization token unknown to this gateway; sign in again through it")
+		}
+		return &caller{remembered: &rem}, nil
+	}
+	return &caller{}, nil
+}
+
+func (h *Handler) keyCaller(p *auth.Principal, err error) (*caller, *dialect.Error) {
+	switch {
+	case errors.Is(err, auth.ErrKeyExpired):
+		return nil, dialect.NewError(dialect.Expired, "this gateway key has expired")
+	case err != nil:
+		return nil, dialect.NewError(dialect.Unauthenticated, "unknown gateway key")
+	}
+	return &caller{key: p}, nil
+}
+
+// authorise checks what can be checked from the update itself: the
+// capabilities each field needs, the bucket, the account, and who may make
+// a bucket public. Workspace grants need the bucket's state and are checked
+// where it is read.
+func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
+	bucket := h.client.BucketID(u)
+	if !c.mayUseBucket(bucket) {
+		return dialect.NewError(dialect.Forbidden, "this key may not use this bucket")
+	}
+	if h.client.scopes == nil {
+		return nil
+	}
+	var missing []string
+	for _, need := range h.client.scopes.Needs(u) {
+		if !c.has(need) {
+			missing = append(missing, need)
+		}
+	}
+	if len(missing) > 0 {
+		return dialect.NewError(dialect.Forbidden, "this key lacks the capabilities this update needs: "+strings.Join(missing, ", "))
+	}
+	if c.remembered != nil {
+		if acct := h.client.scopes.Account(u); acct != "" && acct != c.remembered.AccountID {
+			return dialect.NewError(dialect.Forbidden, "accountId is not the account of this token")
+		}
+	}
+	if h.client.scopes.MakesPublic(u) {
+		switch {
+		case c.key != nil && !c.key.AllowPublic:
+			return dialect.NewError(dialect.Forbidden, "making a bucket public is reserved to keys granted it (allow_public), and this key is not")
+		case c.remembered != nil && len(h.PublicKeyIDs) > 0 && !slices.Contains(h.PublicKeyIDs, c.remembered.KeyID):
+			return errPublicKeyIDs
+		}
+	}
+	return nil
+}
+
+var errPublicKeyIDs = dialect.NewError(dialect.Forbidden, "making a bucket public is reserved to the application keys listed in public_key_ids, and this token's key is not")
+
+// authoriseWorkspace checks a gateway key's workspace grants against the
+// bucket as the upstream reports it: changing a bucket needs WRITE (or
+// ADMIN) on its workspace, and moving it needs the same on the target.
+func authoriseWorkspace(c *caller, state dialect.Bucket, target string, moves bool) *dialect.Error {
+	if c.key == nil {
+		return nil
+	}
+	if c.key.Role(state.Workspace) < auth.RoleWrite {
+		return dialect.NewError(dialect.Forbidden, "this key needs WRITE or ADMIN on the bucket's workspace")
+	}
+	if moves && target != state.Workspace && c.key.Role(target) < auth.RoleWrite {
+		return dialect.NewError(dialect.Forbidden, "moving a bucket needs WRITE or ADMIN on the target workspace too")
+	}
+	return nil
+}
+
+// sameAccount refuses, for a gateway key, an update naming another account
+// than the one its sign-in answer showed (the upstream's, or the gateway's
+// own name for an upstream without accounts), as B2 refuses an accountId
+// that is not the token's. The gateway would otherwise put its own account
+// in and apply an update B2 itself refuses.
+func (h *Handler) sameAccount(x *exchange) *dialect.Error {
+	if x.who.key == nil || h.client.scopes == nil {
+		return nil
+	}
+	acct := h.client.scopes.Account(x.u)
+	if acct == "" {
+		return nil
+	}
+	want := h.upstreamAccount()
+	if h.session != nil {
+		g, derr := h.upstreamGrant(x)
+		if derr != nil {
+			return derr
+		}
+		want = g.AccountID
+	}
+	if acct != want {
+		return dialect.NewError(dialect.Forbidden, "accountId is not the account of this token")
+	}
+	return nil
+}
+
+// readBody reads the whole request body, refusing it cheaply when it is
+// over the limit: by its declared length before reading anything, and by
+// counting otherwise (chunked bodies declare none).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dialect.Error) {
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(limit)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	// A declared length sizes the buffer once (one byte more, so the read
+	// that finds the end needs no room); otherwise it grows as io.ReadAll's.
+	size := 512
+	if r.ContentLength > 0 {
+		size = int(r.ContentLength) + 1
+	}
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), make([]byte, 0, size))
+	_ = r.Body.Close()
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, bodyTooLarge(limit)
+		}
+		return nil, dialect.NewError(dialect.BadRequest, "request body could not be read")
+	}
+	return body, nil
+}
+
+// readAll is io.ReadAll into buf.
+func readAll(rd io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+func bodyTooLarge(limit int64) *dialect.Error {
+	return dialect.NewError(dialect.TooLarge, fmt.Sprintf("request body is larger than the %d bytes allowed", limit))
 }
 
 // write sends an update of the upstream's own API: as validated, after the

@@ -1,0 +1,244 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+
+	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults for the size settings.
+const (
+	DefaultMaxBodySize     = 512 << 10
+	DefaultMaxResponseSize = 1 << 20
+	// DefaultUpstreamTimeout bounds everything the gateway does upstream for
+	// one call. B2 and Flashback answer bucket calls in well under a second;
+	// 30 seconds leaves room for a slow sign-in and a read-back while still
+	// answering before most clients give up on their own.
+	DefaultUpstreamTimeout = 30 * time.Second
+)
+
+// Handler gates bucket updates for one storage API. Each update is read,
+// authenticated, validated against the API's JSON Schema and rules, checked
+// against its revision precondition, and only then passed to the next handler;
+// the upstream's answer comes back with an ETag. Requests that are not bucket
+// updates pass to the next handler untouched.
+//
+// Refusals are written in the API's own error shape (B2:
+// {"status","code","message"}; Flashback: {"success":false,"message"}), so
+// they do not go through handle_errors.
+type Handler struct {
+	// API is the API the clients of this handler speak. Required. One of:
+	// "b2" (Backblaze B2 native API, b2_update_bucket on /b2api/v1 to v4), or
+	// "flashback" (Flashback platform API, PUT /bucket/{bucketId}).
+	API string `json:"api,omitempty"`
+
+	// UpstreamAPI is the API of the upstream, when it is not API: the gateway
+	// then translates each update from the client's API into the upstream's
+	// and the answer back (see the mapping in docs/translation.md). Needs mode
+	// gateway, since the gateway holds the upstream credentials. Default: API.
+	UpstreamAPI string `json:"upstream_api,omitempty"`
+
+	// NameInfoKey and WorkspaceInfoKey are the B2 bucketInfo entries that
+	// hold a Flashback bucket's display name and workspace in translation.
+	// Defaults: "name" and "workspaceId".
+	NameInfoKey      string `json:"name_info_key,omitempty"`
+	WorkspaceInfoKey string `json:"workspace_info_key,omitempty"`
+
+	// Schema is the path of a JSON Schema (draft-07) file that replaces the
+	// built-in schema of the API's update body. It is read and compiled once,
+	// when the configuration loads; a file that does not compile fails the load.
+	Schema string `json:"schema,omitempty"`
+
+	// MaxBodySize is the largest update body accepted, in bytes; larger ones
+	// are refused with 413. Default: 512 KiB, room for a B2 update with the
+	// most CORS and lifecycle rules B2 allows.
+	MaxBodySize int64 `json:"max_body_size,omitempty"`
+
+	// MaxDepth is the deepest nesting of objects and arrays accepted in an
+	// update body. Default: 10 (the deepest B2 field is at 5).
+	MaxDepth int `json:"max_depth,omitempty"`
+
+	// RequireRevision refuses, with 428, every update that carries no
+	// revision precondition (an If-Match header, or B2's ifRevisionIs), so
+	// that no client can overwrite a change it has not seen.
+	RequireRevision bool `json:"require_revision,omitempty"`
+
+	// MaxResponseSize is the largest upstream answer the gateway reads: to add
+	// an ETag, map a failed revision test, filter a bucket list, or read the
+	// bucket state it derives revisions from. A larger answer to a call the
+	// gateway handles is refused with 502. Default: 1 MiB.
+	MaxResponseSize int64 `json:"max_response_size,omitempty"`
+
+	// UpstreamTimeout is how long the gateway waits on the upstream for one
+	// call it handles (updates, and the sign-ins and lists it answers): all
+	// of that call's upstream requests together (its sign-in, the bucket
+	// reads, the update itself, the read-back) and its wait for the bucket's
+	// lock. On expiry the client gets 504 in its API's shape, saying whether
+	// the update may have been applied. Calls the gateway only routes are not
+	// bounded by it. Default: 30s.
+	UpstreamTimeout caddy.Duration `json:"upstream_timeout,omitempty"`
+
+	// Mode says whose credentials clients hold. "passthrough" (default):
+	// the upstream's own; the gateway checks what it can, the credential goes
+	// upstream, and the upstream has the last word. "gateway": keys this
+	// gateway issued (keys, keys_file); the gateway signs in to the upstream
+	// with its own credentials (upstream), which clients never see.
+	Mode string `json:"mode,omitempty"`
+
+	// Keys are the gateway keys clients use in gateway mode.
+	Keys []auth.Key `json:"keys,omitempty"`
+
+	// KeysFile is a JSON file of more gateway keys (a list of keys, or
+	// {"keys": [...]}), read when the configuration loads.
+	KeysFile string `json:"keys_file,omitempty"`
+
+	// SigningSecret signs the tokens the gateway issues to B2 clients in
+	// gateway mode; gateways that share it accept each other's tokens, with
+	// no shared store. At least 32 bytes. Use a placeholder such as
+	// {env.BUCKETGATE_SIGNING_SECRET} to keep it out of the configuration.
+	SigningSecret string `json:"signing_secret,omitempty"`
+
+	// ExternalURL is the gateway's address as B2 clients reach it, handed to
+	// them as apiUrl when they sign in through the gateway. Default: the
+	// scheme and Host of each sign-in request.
+	ExternalURL string `json:"external_url,omitempty"`
+
+	// TokenLifetime is how long a B2 token lasts at the gateway: the tokens it
+	// issues in gateway mode, and how long it remembers an upstream token in
+	// passthrough mode. Clients sign in again when it runs out. Default and
+	// maximum: 24h, as B2's own tokens.
+	TokenLifetime caddy.Duration `json:"token_lifetime,omitempty"`
+
+	// Upstream is where the gateway signs in upstream, and with what.
+	Upstream *UpstreamCredentials `json:"upstream,omitempty"`
+
+	// PublicKeyIDs reserves making a B2 bucket public (bucketType allPublic)
+	// in passthrough mode to the upstream application key ids listed; others
+	// are refused. Needs upstream.realm, which is how the gateway learns the
+	// key id behind a token. In gateway mode the reservation is always on:
+	// only keys with allow_public may.
+	PublicKeyIDs []string `json:"public_key_ids,omitempty"`
+
+	// LocalState keeps what instances otherwise share through Caddy's
+	// configured storage in this process alone: passthrough mode's memory of
+	// upstream tokens, and the per-bucket lock around updates under derived
+	// revisions (Flashback, and B2 clients of a Flashback upstream). For a
+	// single instance that wants no storage reads or writes. Instances that
+	// set it do not know each other's tokens and can lose each other's
+	// updates. The token memory survives configuration reloads either way.
+	// Default: off, so that every instance sharing the storage (as Caddy's
+	// certificate management does) behaves as one gateway.
+	LocalState bool `json:"local_state,omitempty"`
+
+	// client is the API the clients speak, upstream the upstream's: the
+	// same side unless translating.
+	client, upstream side
+	keyring          *auth.Keyring
+	signer           *auth.Signer
+	tokens           *auth.TokenStore
+	// tokensKey is the token memory's key in tokenMemories; empty without one.
+	tokensKey string
+	// storage is Caddy's configured storage, where what instances share
+	// lives; nil with local_state, or when the handler shares nothing.
+	storage certmagic.Storage
+	// serialised is true when updates hold the bucket's lock (derived revisions).
+	serialised bool
+	// session is the gateway's own sign-in at the realm of an upstream that
+	// has a sign-in call; only gateway mode signs in with it.
+	session *upstreamSession
+	logger  *zap.Logger
+}
+
+// UpstreamCredentials holds the upstream's sign-in address and the
+// gateway's own credentials there. Secrets may be placeholders such as
+// {env.B2_APP_KEY}, expanded when the configuration loads.
+type UpstreamCredentials struct {
+	// Realm is the B2 sign-in address, such as https://api.backblazeb2.com.
+	// In passthrough mode, setting it makes the gateway proxy
+	// b2_authorize_account there, point the answer's apiUrl at itself, and
+	// remember each token's account, so that it can refuse what a token may
+	// not do and route the token's calls to its account's apiUrl. Without
+	// it, a B2 gateway in passthrough mode refuses sign-ins: passed through,
+	// B2's answer would hand clients B2's own apiUrl, and their updates would
+	// bypass the gateway. Required in gateway mode for B2.
+	Realm string `json:"realm,omitempty"`
+	// KeyID and ApplicationKey are the gateway's own B2 key (gateway mode).
+	KeyID          string `json:"key_id,omitempty"`
+	ApplicationKey string `json:"application_key,omitempty"`
+	// Token is the gateway's own Flashback bearer token (gateway mode).
+	Token string `json:"token,omitempty"`
+}
+
+// Modes.
+const (
+	modePassthrough = "passthrough"
+	modeGateway     = "gateway"
+)
+
+// maxTokenLifetime is how long B2's own tokens last.
+const maxTokenLifetime = 24 * time.Hour
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.bucketgate",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision sets defaults, chooses the two sides' dialects and compiles
+// their schemas, once.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("registering metrics: %v", err)
+	}
+	if h.MaxBodySize == 0 {
+		h.MaxBodySize = DefaultMaxBodySize
+	}
+	if h.MaxDepth == 0 {
+		h.MaxDepth = jsonscan.DefaultLimits.MaxDepth
+	}
+	if h.MaxResponseSize == 0 {
+		h.MaxResponseSize = DefaultMaxResponseSize
+	}
+	if h.UpstreamTimeout == 0 {
+		h.UpstreamTimeout = caddy.Duration(DefaultUpstreamTimeout)
+	}
+	if h.UpstreamAPI == "" {
+		h.UpstreamAPI = h.API
+	}
+	if err := h.provisionSides(); err != nil {
+		return err
+	}
+	if err := h.provisionIdentity(ctx); err != nil {
+		return err
+	}
+	loaded.add(h)
+	return nil
+}
+
+// Validate checks the settings once they are provisioned.
+func (h *Handler) Validate() error {
+	switch {
+	case h.MaxBodySize < 0:
+		return fmt.Errorf("max_body_size must be positive, got %d", h.MaxBodySize)
+	case h.MaxDepth < 1:
+		return fmt.Errorf("max_depth must be at least 1, got %d", h.MaxDepth)
+	case h.MaxResponseSize < 0:
+		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
+	case h.UpstreamTimeout < 0:
+		return fmt.Errorf("upstream_timeout must be positive, got %s", time.Duration(h.UpstreamTimeout))
+	}
+	return h.validateIdentity()
+}
