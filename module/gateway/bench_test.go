@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -43,16 +45,93 @@ func BenchmarkUpdate(b *testing.B) {
 		_, _ = w.Write(answer)
 		return nil
 	})
+	req := newBenchRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", seedBody, "Authorization", "4_token")
+	var w benchWriter
 	b.SetBytes(int64(len(seedBody)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(seedBody))
-		r.Header.Set("Authorization", "4_token")
-		w := httptest.NewRecorder()
-		if err := h.ServeHTTP(w, r, next); err != nil || w.Code != http.StatusOK {
-			b.Fatalf("%d %v %s", w.Code, err, w.Body)
+		w.reset()
+		if err := h.ServeHTTP(&w, req.next(), next); err != nil || w.code != http.StatusOK {
+			b.Fatalf("%d %v %s", w.code, err, w.body.Bytes())
 		}
 	}
+}
+
+// benchRequest hands the gateway the same request on every iteration, as
+// Caddy's server would after reading it: a new http.Request with its own URL,
+// the client's headers and the body unread. It stands in for
+// httptest.NewRequest, which parses a request line and allocates a 4 KiB
+// bufio.Reader per call: the server's work, which a plain reverse_proxy pays
+// as well, and about 5 µs of the update's figure when the benchmark used it.
+// Everything the gateway does with the request (reading and checking the
+// body, rewriting headers and URL, the deadline's context) still happens on
+// every iteration.
+type benchRequest struct {
+	method string
+	url    url.URL
+	sent   http.Header // the client's headers, as sent
+	header http.Header // what the gateway gets and changes
+	body   string
+	reader rewound
+}
+
+// rewound is a request body read from its start again on each iteration.
+type rewound struct{ strings.Reader }
+
+func (*rewound) Close() error { return nil }
+
+func newBenchRequest(method, target, body string, header ...string) *benchRequest {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		panic(err)
+	}
+	br := &benchRequest{method: method, url: *u, sent: http.Header{}, header: http.Header{}, body: body}
+	for i := 0; i+1 < len(header); i += 2 {
+		br.sent.Set(header[i], header[i+1])
+	}
+	return br
+}
+
+// next returns the request for one iteration.
+func (br *benchRequest) next() *http.Request {
+	clear(br.header)
+	for k, v := range br.sent {
+		br.header[k] = v
+	}
+	br.reader.Reset(br.body)
+	u := br.url
+	return &http.Request{Method: br.method, URL: &u, RequestURI: u.RequestURI(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: br.header, Body: &br.reader, ContentLength: int64(len(br.body)), Host: "example.com", RemoteAddr: "192.0.2.1:1234"}
+}
+
+// benchWriter is the client's side of the connection, kept across iterations:
+// the gateway writes its status, headers and body into it as into Caddy's.
+type benchWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *benchWriter) reset() {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	clear(w.header)
+	w.code = 0
+	w.body.Reset()
+}
+
+func (w *benchWriter) Header() http.Header { return w.header }
+
+func (w *benchWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *benchWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
 }
 
 // BenchmarkUpdateGatewayMode adds gateway mode's work to BenchmarkUpdate: a
