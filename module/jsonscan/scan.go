@@ -71,7 +71,7 @@ func (e *Error) Error() string {
 // than one per string as well.
 func Decode(data []byte, lim Limits) (any, error) {
 	sc := scratchPool.Get().(*scratch)
-	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], pairs: sc.pairs[:0]}
+	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], pairs: sc.pairs[:0], items: sc.items[:0]}
 	defer sc.release(&s)
 	s.skipSpace()
 	v, err := s.value(0)
@@ -101,10 +101,13 @@ type scanner struct {
 	lim   Limits
 	stack []segment
 	// pairs holds the members of the objects being read, so that each map
-	// is made once at its final size.
+	// is made once at its final size; items the elements of the arrays
+	// being read, for the same reason.
 	pairs []pair
-	// how much of stack and pairs was ever in use, to clear before reuse
-	usedStack, usedPairs int
+	items []any
+	// how much of stack, pairs and items was ever in use, to clear before
+	// reuse
+	usedStack, usedPairs, usedItems int
 }
 
 type pair struct {
@@ -116,6 +119,7 @@ type pair struct {
 type scratch struct {
 	stack [16]segment
 	pairs [32]pair
+	items [16]any
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -124,6 +128,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 func (sc *scratch) release(s *scanner) {
 	clear(sc.stack[:min(s.usedStack, len(sc.stack))])
 	clear(sc.pairs[:min(s.usedPairs, len(sc.pairs))])
+	clear(sc.items[:min(s.usedItems, len(sc.items))])
 	scratchPool.Put(sc)
 }
 
@@ -292,11 +297,12 @@ func (s *scanner) array(depth int) (any, error) {
 		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // [
-	arr := make([]any, 0, 4)
+	base := len(s.items)
+	defer func() { s.items = s.items[:base] }()
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
-		return arr, nil
+		return []any{}, nil
 	}
 	for i := 0; ; i++ {
 		s.skipSpace()
@@ -306,7 +312,8 @@ func (s *scanner) array(depth int) (any, error) {
 			return nil, err
 		}
 		s.pop()
-		arr = append(arr, v)
+		s.items = append(s.items, v)
+		s.usedItems = max(s.usedItems, len(s.items))
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return nil, s.fail(Malformed, "unexpected end of JSON in array")
@@ -316,7 +323,7 @@ func (s *scanner) array(depth int) (any, error) {
 			s.pos++
 		case ']':
 			s.pos++
-			return arr, nil
+			return append([]any(nil), s.items[base:]...), nil
 		default:
 			return nil, s.fail(Malformed, "expected ',' or ']' in array")
 		}
@@ -328,12 +335,13 @@ func (s *scanner) array(depth int) (any, error) {
 func (s *scanner) str() (string, error) {
 	s.pos++ // opening quote
 	start := s.pos
-	// Fast path: no escapes, all ASCII or valid UTF-8.
+	// Fast path: no escapes, all ASCII or valid UTF-8. Only a string with a
+	// byte above ASCII needs its UTF-8 checked.
+	var high byte
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
 		if c == '"' {
-			raw := s.data[start:s.pos]
-			if !utf8.Valid(raw) {
+			if high >= utf8.RuneSelf && !utf8.Valid(s.data[start:s.pos]) {
 				return "", s.fail(Ambiguous, "invalid UTF-8 in string")
 			}
 			s.pos++
@@ -345,6 +353,7 @@ func (s *scanner) str() (string, error) {
 		if c < 0x20 {
 			return "", s.fail(Malformed, "control character in string")
 		}
+		high |= c
 		s.pos++
 	}
 	buf := make([]byte, 0, s.pos-start+16)
