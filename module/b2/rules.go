@@ -3,6 +3,7 @@ package b2
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
@@ -28,34 +29,52 @@ func rules(doc map[string]any) []dialect.Violation {
 func corsRules(v any) []dialect.Violation {
 	list, _ := v.([]any)
 	var vs []dialect.Violation
-	names := make(map[string]int)
+	var names map[string]int // a single rule has no name to repeat
+	if len(list) > 1 {
+		names = make(map[string]int, len(list))
+	}
 	for i, item := range list {
 		rule, ok := item.(map[string]any)
 		if !ok {
 			continue
 		}
-		at := fmt.Sprintf("corsRules[%d]", i)
-		if name, ok := rule["corsRuleName"].(string); ok {
+		if name, ok := rule["corsRuleName"].(string); ok && names != nil {
 			if first, dup := names[name]; dup {
-				vs = append(vs, dialect.Violation{Path: at + ".corsRuleName", Message: fmt.Sprintf("repeats the name of corsRules[%d]; rule names must be unique", first)})
+				vs = append(vs, dialect.Violation{Path: corsPath{i, "corsRuleName"}.String(), Message: fmt.Sprintf("repeats the name of corsRules[%d]; rule names must be unique", first)})
 			} else {
 				names[name] = i
 			}
 		}
 		if n := corsRuleBytes(rule); n >= maxCORSRuleBytes {
-			vs = append(vs, dialect.Violation{Path: at, Message: fmt.Sprintf("is %d bytes of names, origins, headers and operations; a rule must be under %d", n, maxCORSRuleBytes)})
+			vs = append(vs, dialect.Violation{Path: corsPath{rule: i}.String(), Message: fmt.Sprintf("is %d bytes of names, origins, headers and operations; a rule must be under %d", n, maxCORSRuleBytes)})
 		}
-		vs = append(vs, origins(at+".allowedOrigins", rule["allowedOrigins"])...)
-		vs = append(vs, allowedHeaders(at+".allowedHeaders", rule["allowedHeaders"])...)
-		vs = append(vs, exposeHeaders(at+".exposeHeaders", rule["exposeHeaders"])...)
+		vs = append(vs, origins(corsPath{i, "allowedOrigins"}, rule["allowedOrigins"])...)
+		vs = append(vs, allowedHeaders(corsPath{i, "allowedHeaders"}, rule["allowedHeaders"])...)
+		vs = append(vs, exposeHeaders(corsPath{i, "exposeHeaders"}, rule["exposeHeaders"])...)
 	}
 	return vs
+}
+
+// corsPath names a CORS rule, or a field of one, in a violation. It is
+// rendered only when there is a violation to report, so a valid rule costs
+// no string building.
+type corsPath struct {
+	rule  int
+	field string
+}
+
+func (p corsPath) String() string {
+	s := "corsRules[" + strconv.Itoa(p.rule) + "]"
+	if p.field != "" {
+		s += "." + p.field
+	}
+	return s
 }
 
 // allowedHeaders applies B2's rule for request headers a rule allows: "*"
 // matches every header and so must be the only entry. Other entries are
 // header names, or prefixes ending in "*"; B2 documents no other form.
-func allowedHeaders(at string, v any) []dialect.Violation {
+func allowedHeaders(at corsPath, v any) []dialect.Violation {
 	list, _ := v.([]any)
 	var vs []dialect.Violation
 	for i, item := range list {
@@ -69,7 +88,7 @@ func allowedHeaders(at string, v any) []dialect.Violation {
 // exposeHeaders applies B2's rule for response headers a rule exposes: each
 // entry is a complete header name, so a wildcard or a character no header
 // name holds is refused.
-func exposeHeaders(at string, v any) []dialect.Violation {
+func exposeHeaders(at corsPath, v any) []dialect.Violation {
 	list, _ := v.([]any)
 	var vs []dialect.Violation
 	for i, item := range list {
@@ -122,7 +141,7 @@ func corsRuleBytes(rule map[string]any) int {
 
 // origins applies B2's origin rules: "*" only alone, at most one "https"
 // entry, and at most one wildcard in an origin.
-func origins(at string, v any) []dialect.Violation {
+func origins(at corsPath, v any) []dialect.Violation {
 	list, _ := v.([]any)
 	var vs []dialect.Violation
 	https := 0
