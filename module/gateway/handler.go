@@ -254,6 +254,24 @@ func capped(s string) string {
 	return strings.ToValidUTF8(s[:maxLoggedValue], "") + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
+// cappedList is names, at most maxLoggedFields of them, each capped. Names
+// within the bounds, as they normally are, are logged as they are, without
+// a copy.
+func cappedList(names []string) []string {
+	names = names[:min(len(names), maxLoggedFields)]
+	for i, n := range names {
+		if len(n) > maxLoggedValue {
+			out := make([]string, len(names))
+			copy(out, names[:i])
+			for j := i; j < len(names); j++ {
+				out[j] = capped(names[j])
+			}
+			return out
+		}
+	}
+	return names
+}
+
 // unverifiedKey names a key id the gateway has not verified by a short
 // digest: enough to tell repeated attempts apart, and never a secret a client
 // sent in the key id's place.
@@ -278,7 +296,9 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 	if ce == nil {
 		return
 	}
-	fields := []zap.Field{zap.String("api", d.api), zap.Duration("duration", took)}
+	// Room for every field below, so the slice is made once.
+	fields := make([]zap.Field, 0, 12)
+	fields = append(fields, zap.String("api", d.api), zap.Duration("duration", took))
 	if d.requestID != "" {
 		fields = append(fields, zap.String("request_id", d.requestID))
 	}
@@ -286,15 +306,7 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.String("key_id", capped(d.key)))
 	}
 	if d.call == dialect.OpUpdate {
-		names := d.fields
-		if len(names) > maxLoggedFields {
-			names = names[:maxLoggedFields]
-		}
-		capNames := make([]string, len(names))
-		for i, n := range names {
-			capNames[i] = capped(n)
-		}
-		fields = append(fields, zap.String("bucket_id", capped(d.bucketID)), zap.Strings("fields", capNames))
+		fields = append(fields, zap.String("bucket_id", capped(d.bucketID)), zap.Strings("fields", cappedList(d.fields)))
 		if len(d.fields) > maxLoggedFields {
 			fields = append(fields, zap.Int("fields_total", len(d.fields)))
 		}
@@ -316,15 +328,7 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.Stringer("refusal", d.kind))
 	}
 	if len(d.faults) > 0 {
-		faults := d.faults
-		if len(faults) > maxLoggedFields {
-			faults = faults[:maxLoggedFields]
-		}
-		capFaults := make([]string, len(faults))
-		for i, f := range faults {
-			capFaults[i] = capped(f)
-		}
-		fields = append(fields, zap.Strings("invalid_fields", capFaults))
+		fields = append(fields, zap.Strings("invalid_fields", cappedList(d.faults)))
 	}
 	ce.Write(fields...)
 }
