@@ -68,7 +68,13 @@ func (*Dialect) Name() string { return "b2" }
 // Path parameters (/b2api;x=1/..., b2_update_bucket;jsessionid=1), which
 // servlet-style servers strip before routing, are refused outright.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
-	p := path.Clean("/" + r.URL.Path)
+	// Cleaned as "/" + the path, without making that string when the path
+	// already starts with "/" (a clean path is then returned as it is).
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	p = path.Clean(p)
 	first, rest, _ := strings.Cut(p[1:], "/")
 	base, _, _ := strings.Cut(first, ";")
 	if !strings.EqualFold(base, "b2api") {
