@@ -181,7 +181,8 @@ func (*Dialect) TokenRefused(status int, body []byte) bool {
 // A setting sent as null is a setting not sent, as B2 reads it, and so
 // needs nothing.
 func (*Dialect) Needs(u *dialect.Update) []string {
-	needs := []string{"writeBuckets"}
+	// Room for every capability below, so the list is made once.
+	needs := append(make([]string, 0, 4), "writeBuckets")
 	if u.Doc["defaultServerSideEncryption"] != nil {
 		needs = append(needs, "writeBucketEncryption")
 	}

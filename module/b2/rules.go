@@ -2,7 +2,7 @@ package b2
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -199,7 +199,7 @@ func lifecycleRules(v any) []dialect.Violation {
 	}
 	// Sorted, a covering prefix comes before every prefix it covers; the
 	// schema caps the list at 100 rules, so checking all earlier ones is cheap.
-	sort.SliceStable(prefixes, func(a, b int) bool { return prefixes[a].prefix < prefixes[b].prefix })
+	slices.SortStableFunc(prefixes, func(a, b prefixAt) int { return strings.Compare(a.prefix, b.prefix) })
 	for i := 1; i < len(prefixes); i++ {
 		for j := i - 1; j >= 0; j-- {
 			if !strings.HasPrefix(prefixes[i].prefix, prefixes[j].prefix) {
