@@ -121,6 +121,16 @@ func (h *Handler) errNotAnswered() *dialect.Error {
 // update that the gateway never judged.
 var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
 
+// methodOverrideKeys are methodOverrides as keys of an http.Header, so that
+// looking them up on every call canonicalises nothing.
+var methodOverrideKeys = func() []string {
+	keys := make([]string, len(methodOverrides))
+	for i, name := range methodOverrides {
+		keys[i] = http.CanonicalHeaderKey(name)
+	}
+	return keys
+}()
+
 // refuseUnmatchable refuses a call of the API the gateway cannot vouch for
 // as recognised: one its dialect refuses as spelled, or one carrying a
 // method override.
@@ -128,9 +138,9 @@ func refuseUnmatchable(r *http.Request, call dialect.Call) *dialect.Error {
 	if call.Refusal != nil {
 		return call.Refusal
 	}
-	for _, name := range methodOverrides {
-		if len(r.Header.Values(name)) > 0 {
-			return dialect.NewError(dialect.BadRequest, "method override headers ("+name+") are not accepted; send the method itself")
+	for i, key := range methodOverrideKeys {
+		if len(r.Header[key]) > 0 {
+			return dialect.NewError(dialect.BadRequest, "method override headers ("+methodOverrides[i]+") are not accepted; send the method itself")
 		}
 	}
 	return nil
