@@ -341,6 +341,9 @@ func (h *Handler) send(x *exchange) error {
 		}
 		return h.failUpstream(x, derr)
 	}
+	// Everything below is done with the answer when send returns: its body
+	// is written to the client (which copies it) or replaced by a refusal.
+	defer ans.release()
 	x.d.forwarded(ans.status)
 	body := h.scrubAnswer(ans)
 	if derr := h.upstream.CheckAnswer(ans.status, body); derr != nil {

@@ -80,6 +80,28 @@ func (a *answer) writeTo(w http.ResponseWriter, body []byte) error {
 	return err
 }
 
+// answerPool holds answers for reuse. Only an answer whose every use is
+// over goes back (release): its header values may live on in the client's
+// header, which is why release drops them from the map rather than changing
+// them, and its body has been copied out by the client's writer.
+var answerPool = sync.Pool{New: func() any { return &answer{header: http.Header{}} }}
+
+// maxPooledAnswer is the largest answer body whose buffer is kept for reuse;
+// a rare large answer's buffer is left to the garbage collector.
+const maxPooledAnswer = 64 << 10
+
+// release returns a to answerPool. Nothing may use a, its header or its body
+// afterwards.
+func (a *answer) release() {
+	if a.body.Cap() > maxPooledAnswer {
+		return
+	}
+	clear(a.header)
+	a.body.Reset()
+	a.status, a.limit, a.overflow, a.sent = 0, 0, false, false
+	answerPool.Put(a)
+}
+
 // errBrokenAnswer stands for reverse_proxy's abort when the upstream's
 // answer breaks off after it began.
 var errBrokenAnswer = errors.New("the upstream's answer broke off")
@@ -103,7 +125,8 @@ func serveCaptured(next caddyhttp.Handler, a *answer, r *http.Request) (err erro
 // roundTrip sends r through next and keeps the whole answer. On failure the
 // answer, when not nil, still says whether the request may have been sent.
 func (h *Handler) roundTrip(next caddyhttp.Handler, r *http.Request) (*answer, *dialect.Error) {
-	a := &answer{header: http.Header{}, limit: h.MaxResponseSize}
+	a := answerPool.Get().(*answer)
+	a.limit = h.MaxResponseSize
 	err := serveCaptured(next, a, r)
 	if err != nil {
 		_, dialFailed := errors.AsType[reverseproxy.DialError](err)
