@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -468,5 +469,35 @@ func TestUpstreamTimeoutSetting(t *testing.T) {
 	}
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "upstream_timeout must be positive") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// cappedList logs short names as they are and caps every long one, wherever
+// it comes in the list, keeping at most maxLoggedFields.
+func TestCappedList(t *testing.T) {
+	long := strings.Repeat("x", maxLoggedValue+1)
+	many := make([]string, maxLoggedFields+5)
+	for i := range many {
+		many[i] = "f" + itoa(int64(i))
+	}
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"none", nil, []string{}},
+		{"short", []string{"a", "b"}, []string{"a", "b"}},
+		{"long after short", []string{"a", long, "b", long}, []string{"a", capped(long), "b", capped(long)}},
+		{"long first", []string{long, "a"}, []string{capped(long), "a"}},
+		{"many", many, many[:maxLoggedFields]},
+	} {
+		in := slices.Clone(tc.in)
+		got := cappedList(tc.in)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+		if !slices.Equal(tc.in, in) {
+			t.Errorf("%s: the decision's own list changed to %q", tc.name, tc.in)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -404,5 +406,44 @@ func TestSignInWithoutRealmRefused(t *testing.T) {
 	}
 	if n := len(logs.FilterMessage("sign-in refused").All()); n != 2 {
 		t.Errorf("%d sign-in refusals logged, want 2", n)
+	}
+}
+
+// An update's captured answer is reused once it has been written to the
+// client. What an earlier client got, its header values included (which the
+// client's header shares with the capture), must not change when later
+// updates reuse the capture.
+func TestReusedAnswerLeavesEarlierAnswersAlone(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "b2"})
+	answering := func(n int) caddyhttp.Handler {
+		return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("X-Answer", strconv.Itoa(n))
+			w.Header().Add("X-Answer", "also-"+strconv.Itoa(n))
+			_, _ = io.WriteString(w, strings.Replace(bucketAnswer, "demo-bucket", "bucket-"+strconv.Itoa(n), 1))
+			return nil
+		})
+	}
+	var got []*httptest.ResponseRecorder
+	for n := range 20 {
+		r := post(`{"bucketId":"b1"}`)
+		caddyhttp.NewTestReplacer(r)
+		w := httptest.NewRecorder()
+		if err := h.ServeHTTP(w, r, answering(n)); err != nil || w.Code != http.StatusOK {
+			t.Fatalf("update %d: %d %v %s", n, w.Code, err, w.Body)
+		}
+		got = append(got, w)
+	}
+	for n, w := range got {
+		want := []string{strconv.Itoa(n), "also-" + strconv.Itoa(n)}
+		if v := w.Header().Values("X-Answer"); !slices.Equal(v, want) {
+			t.Errorf("update %d: X-Answer is now %q, was sent as %q", n, v, want)
+		}
+		if !strings.Contains(w.Body.String(), `"bucket-`+strconv.Itoa(n)+`"`) {
+			t.Errorf("update %d: body is now %s", n, w.Body)
+		}
+		if w.Header().Get("ETag") == "" {
+			t.Errorf("update %d: no ETag", n)
+		}
 	}
 }
