@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
 )
@@ -94,8 +97,10 @@ func parseIfMatch(values []string) (int64, bool, *dialect.Error) {
 	if strings.Trim(digits, "0123456789") != "" {
 		return 0, false, bad
 	}
+	// "0" is well formed, as ifRevisionIs 0 is: it names no revision a
+	// bucket has, so the test fails (412) rather than the request (400).
 	rev, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || rev < 1 {
+	if err != nil {
 		return 0, false, bad
 	}
 	return rev, true, nil
@@ -179,7 +184,40 @@ func updateDeadline(r *http.Request) time.Time {
 // a time waits on storage). It binds x.r to the update's deadline, so that
 // nothing under the lock outlives it, and returns the function that releases
 // both locks, which must be called on every path.
+//
+// The locks are released, at the latest, as the client's answer begins: by
+// then every upstream call of the update is over, and a client that reads
+// its answer slowly (or never) must not hold the bucket for everyone else.
+// x.w is wrapped to do that; calling unlock again afterwards does nothing.
 func (h *Handler) lockUpdate(x *exchange) (unlock func(), derr *dialect.Error) {
+	release, derr := h.takeBucketLocks(x)
+	if derr != nil {
+		return nil, derr
+	}
+	unlock = sync.OnceFunc(release)
+	x.w = &unlockOnAnswer{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: x.w}, unlock: unlock}
+	return unlock, nil
+}
+
+// unlockOnAnswer releases a bucket's locks before the first byte of the
+// client's answer is written.
+type unlockOnAnswer struct {
+	*caddyhttp.ResponseWriterWrapper
+	unlock func()
+}
+
+func (w *unlockOnAnswer) WriteHeader(status int) {
+	w.unlock()
+	w.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (w *unlockOnAnswer) Write(p []byte) (int, error) {
+	w.unlock()
+	return w.ResponseWriterWrapper.Write(p)
+}
+
+// takeBucketLocks takes the bucket's locks for lockUpdate.
+func (h *Handler) takeBucketLocks(x *exchange) (unlock func(), derr *dialect.Error) {
 	r, bucketID := x.r, x.d.bucketID
 	ctx, cancel := context.WithDeadline(r.Context(), updateDeadline(r))
 	unlockLocal, derr := lockBucket(ctx, bucketID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -198,5 +199,53 @@ func TestTokenMemorySurvivesReload(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, auth.TokenStorePrefix)); err != nil {
 			t.Errorf("nothing in storage: %v", err)
 		}
+	}
+}
+
+// stuckWriter is a client that never reads its answer: its first write
+// blocks until release is closed.
+type stuckWriter struct {
+	*httptest.ResponseRecorder
+	writing chan struct{}
+	release chan struct{}
+}
+
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	close(w.writing)
+	<-w.release
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestLocksReleasedBeforeTheAnswer: the bucket's locks, in process and in
+// storage, are released before the client's answer is written, so a client
+// that reads its answer slowly, or never, holds up no other update.
+func TestLocksReleasedBeforeTheAnswer(t *testing.T) {
+	h := provisionedIn(t, t.TempDir(), &Handler{API: "flashback"})
+	up := newFakeFlashback()
+	stuck := &stuckWriter{ResponseRecorder: httptest.NewRecorder(), writing: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- h.ServeHTTP(stuck, put(`{"name":"First"}`), up) }()
+	select {
+	case <-stuck.writing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first update never began its answer")
+	}
+	if !lockFree(t, h, fbID) {
+		t.Error("the storage lock is held while the answer is written")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	unlock, derr := lockBucket(ctx, fbID)
+	if derr != nil {
+		t.Error("the in-process lock is held while the answer is written")
+	} else {
+		unlock()
+	}
+	close(stuck.release)
+	if err := <-done; err != nil || stuck.Code != 200 {
+		t.Fatalf("first update: %v, %d %s", err, stuck.Code, stuck.Body)
+	}
+	if w := serveFB(t, h, up, put(`{"name":"Second"}`)); w.Code != 200 {
+		t.Fatalf("second update: %d %s", w.Code, w.Body)
 	}
 }

@@ -229,6 +229,14 @@ func TestRevisionHeaders(t *testing.T) {
 			t.Errorf("log: %v", logs.All())
 		}
 	})
+	t.Run(`If-Match "0" is a failed test, not a bad request`, func(t *testing.T) {
+		h, _ := newHandler(t, &Handler{})
+		up := &upstream{status: 409, answer: conflict}
+		w := serve(t, h, up, post(`{"bucketId":"b1"}`, "If-Match", `"0"`))
+		if w.Code != 412 || !strings.Contains(up.body, `"ifRevisionIs":0`) {
+			t.Errorf("got %d %s; upstream body %s", w.Code, w.Body, up.body)
+		}
+	})
 	t.Run("409 after ifRevisionIs passes unchanged", func(t *testing.T) {
 		h, _ := newHandler(t, &Handler{})
 		up := &upstream{status: 409, answer: conflict}
