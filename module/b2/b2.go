@@ -5,6 +5,7 @@ package b2
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path"
 	"strconv"
@@ -55,7 +56,39 @@ func New(o dialect.Options) (*Dialect, error) {
 	if d.workspaceKey == "" {
 		d.workspaceKey = DefaultWorkspaceKey
 	}
+	if err := checkInfoKeys(d.nameKey, d.workspaceKey); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// checkInfoKeys refuses bucketInfo keys for a Flashback bucket's name and
+// workspace that B2 would refuse, or one key for both: either would make
+// translation fail on every update, or mistake a name for a workspace.
+func checkInfoKeys(nameKey, workspaceKey string) error {
+	for _, k := range []struct{ setting, key string }{{"name_info_key", nameKey}, {"workspace_info_key", workspaceKey}} {
+		if !validInfoKey(k.key) {
+			return fmt.Errorf("%s %q is not a key B2 accepts in bucketInfo: 1 to 50 letters, digits, - and _, not starting with b2-", k.setting, k.key)
+		}
+	}
+	if nameKey == workspaceKey {
+		return fmt.Errorf("name_info_key and workspace_info_key are both %q: a bucket's name and workspace need keys of their own", nameKey)
+	}
+	return nil
+}
+
+// validInfoKey applies B2's rule for bucketInfo keys, as the schema's
+// propertyNames does.
+func validInfoKey(k string) bool {
+	if len(k) < 1 || len(k) > 50 || strings.HasPrefix(strings.ToLower(k), "b2-") {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Name implements dialect.Dialect.

@@ -345,3 +345,29 @@ func TestWriteErrorShape(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoKeysChecked: translation's bucketInfo keys are keys B2 accepts,
+// and two of them, or the dialect does not load.
+func TestInfoKeysChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name, nameKey, workspaceKey, want string
+	}{
+		{"defaults", "", "", ""},
+		{"own keys", "fb_name", "fb-workspace", ""},
+		{"50 characters", strings.Repeat("k", 50), "", ""},
+		{"51 characters", strings.Repeat("k", 51), "", "name_info_key"},
+		{"space", "my name", "", "name_info_key"},
+		{"b2- prefix", "", "B2-workspace", "workspace_info_key"},
+		{"one key for both", "same", "same", "both"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(dialect.Options{Limits: jsonscan.DefaultLimits, NameKey: tc.nameKey, WorkspaceKey: tc.workspaceKey})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}

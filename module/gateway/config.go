@@ -49,8 +49,10 @@ type Handler struct {
 	UpstreamAPI string `json:"upstream_api,omitempty"`
 
 	// NameInfoKey and WorkspaceInfoKey are the B2 bucketInfo entries that
-	// hold a Flashback bucket's display name and workspace in translation.
-	// Defaults: "name" and "workspaceId".
+	// hold a Flashback bucket's display name and workspace in translation:
+	// two different keys that B2 accepts in bucketInfo (1 to 50 letters,
+	// digits, - and _, not starting with b2-), or the configuration does not
+	// load. Defaults: "name" and "workspaceId".
 	NameInfoKey      string `json:"name_info_key,omitempty"`
 	WorkspaceInfoKey string `json:"workspace_info_key,omitempty"`
 

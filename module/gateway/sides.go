@@ -98,7 +98,7 @@ func newDialect(setting, name string, opts dialect.Options, schema string) (dial
 	opts.SchemaFile = schema
 	d, err := a.build(opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: schema: %v", setting, name, err)
+		return nil, fmt.Errorf("%s %s: %v", setting, name, err)
 	}
 	return d, nil
 }
