@@ -184,11 +184,22 @@ func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
 	if up == nil {
 		up = new(UpstreamCredentials)
 	}
+	if up.Realm != "" && !signsIn(upstreamAPI) {
+		return at(realmAt, "upstream realm: the %s API has no sign-in call; remove realm", upstreamAPI)
+	}
 	if h.Mode != modeGateway {
-		if upstreamAPI != h.API {
+		switch {
+		case upstreamAPI != h.API:
 			return at(start, "upstream_api %s differs from api %s: translation needs 'mode gateway', since the gateway holds the upstream credentials", upstreamAPI, h.API)
+		case len(h.Keys) > 0 || h.KeysFile != "" || h.SigningSecret != "":
+			return at(start, "key, keys_file and signing_secret are for 'mode gateway'; clients in passthrough mode use the upstream's own credentials")
+		case up.KeyID != "" || up.ApplicationKey != "" || up.Token != "":
+			return at(start, "upstream key_id, application_key and token are for 'mode gateway'; in passthrough mode the client's own credentials go upstream")
 		}
 		return nil
+	}
+	if len(h.PublicKeyIDs) > 0 {
+		return at(start, "public_key_ids is for passthrough mode; in 'mode gateway' grant allow_public to keys")
 	}
 	var missing []string
 	if len(h.Keys) == 0 && h.KeysFile == "" {

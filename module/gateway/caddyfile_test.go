@@ -108,6 +108,12 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{input: "bucketgate {\n api b2\n upstream {\n realm https://api.backblazeb2.com/b2api\n }\n}", err: "at Testfile:4"},
 		{input: "bucketgate {\n api b2\n token_lifetime 48h\n}", err: "token_lifetime '48h' must be positive and at most 24h, as B2's own tokens, at Testfile:3"},
 		{input: "bucketgate {\n api b2\n upstream_api flashback\n}", err: "translation needs 'mode gateway'"},
+		// Settings of the other mode, or of an API that has no sign-in.
+		{input: "bucketgate {\n api b2\n key k1 s1\n}", err: "key, keys_file and signing_secret are for 'mode gateway'; clients in passthrough mode use the upstream's own credentials, at Testfile:1"},
+		{input: "bucketgate {\n api b2\n signing_secret {env.S}\n}", err: "are for 'mode gateway'; clients in passthrough mode"},
+		{input: "bucketgate {\n api flashback\n upstream {\n token {env.T}\n }\n}", err: "upstream key_id, application_key and token are for 'mode gateway'; in passthrough mode the client's own credentials go upstream, at Testfile:1"},
+		{input: gw("public_key_ids k1"), err: "public_key_ids is for passthrough mode; in 'mode gateway' grant allow_public to keys, at Testfile:1"},
+		{input: "bucketgate {\n api flashback\n upstream {\n realm https://api.backblazeb2.com\n }\n}", err: "upstream realm: the flashback API has no sign-in call; remove realm, at Testfile:4"},
 		// Missing settings are reported as missing, at the directive.
 		{input: "bucketgate {\n api b2\n mode gateway\n key k1 s1\n upstream {\n realm https://api.backblazeb2.com\n key_id a\n application_key b\n }\n}",
 			err: "mode gateway is missing signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET}), at Testfile:1"},
