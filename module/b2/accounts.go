@@ -183,32 +183,35 @@ func (*Dialect) TokenRefused(status int, body []byte) bool {
 func (*Dialect) Needs(u *dialect.Update) []string {
 	// Room for every capability below, so the list is made once.
 	needs := append(make([]string, 0, 4), "writeBuckets")
-	if u.Doc["defaultServerSideEncryption"] != nil {
+	if u.Given("defaultServerSideEncryption") {
 		needs = append(needs, "writeBucketEncryption")
 	}
-	if lock, _ := u.Doc["fileLockEnabled"].(bool); u.Doc["defaultRetention"] != nil || lock {
+	if lock, _ := u.Get("fileLockEnabled").(bool); u.Given("defaultRetention") || lock {
 		// Turning Object Lock off is refused by B2 for locked buckets and a
 		// no-op otherwise, so only turning it on needs the capability.
 		needs = append(needs, "writeBucketRetentions")
 	}
-	if u.Doc["replicationConfiguration"] != nil {
+	if u.Given("replicationConfiguration") {
 		needs = append(needs, "writeBucketReplications")
 	}
 	return needs
 }
 
 // MakesPublic implements dialect.Scopes.
-func (*Dialect) MakesPublic(u *dialect.Update) bool { return u.Doc["bucketType"] == "allPublic" }
+func (*Dialect) MakesPublic(u *dialect.Update) bool {
+	t, _ := u.Str("bucketType")
+	return t == "allPublic"
+}
 
 // Account implements dialect.Scopes.
 func (*Dialect) Account(u *dialect.Update) string {
-	id, _ := u.Doc["accountId"].(string)
+	id, _ := u.Str("accountId")
 	return id
 }
 
 // SetAccount implements dialect.Scopes.
 func (*Dialect) SetAccount(u *dialect.Update, accountID string) {
-	if u.Doc["accountId"] != accountID {
+	if id, ok := u.Str("accountId"); !ok || id != accountID {
 		u.Set("accountId", accountID)
 	}
 }
@@ -258,13 +261,13 @@ func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(
 // bucketId, bucketName (without case, as B2 names are) and bucketTypes,
 // which by default leaves out no type a translated bucket has.
 func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
-	if id, ok := u.Doc["bucketId"].(string); ok && id != b.ID {
+	if id, ok := u.Str("bucketId"); ok && id != b.ID {
 		return false
 	}
-	if name, ok := u.Doc["bucketName"].(string); ok && !strings.EqualFold(name, b.ProviderName) {
+	if name, ok := u.Str("bucketName"); ok && !strings.EqualFold(name, b.ProviderName) {
 		return false
 	}
-	types, ok := u.Doc["bucketTypes"].([]any)
+	types, ok := u.Get("bucketTypes").([]any)
 	if !ok {
 		return true
 	}
@@ -325,7 +328,7 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 	if err != nil {
 		return nil, err
 	}
-	if vs := d.list.Validate(u.Doc); len(vs) > 0 {
+	if vs := d.list.Validate(u.Tree()); len(vs) > 0 {
 		return nil, dialect.Invalid(vs)
 	}
 	return u, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
 // TestGrantShapes: each version's sign-in answer has that version's shape
@@ -118,26 +119,45 @@ func TestRedirectGrant(t *testing.T) {
 func TestNeedsAndPublic(t *testing.T) {
 	d := newDialect(t)
 	for _, tc := range []struct {
-		doc   map[string]any
+		doc   string
 		needs []string
 	}{
-		{map[string]any{"bucketId": "b", "bucketInfo": map[string]any{}}, []string{"writeBuckets"}},
-		{map[string]any{"defaultServerSideEncryption": map[string]any{}}, []string{"writeBuckets", "writeBucketEncryption"}},
-		{map[string]any{"defaultRetention": map[string]any{}}, []string{"writeBuckets", "writeBucketRetentions"}},
-		{map[string]any{"fileLockEnabled": true}, []string{"writeBuckets", "writeBucketRetentions"}},
-		{map[string]any{"fileLockEnabled": false}, []string{"writeBuckets"}},
-		{map[string]any{"replicationConfiguration": map[string]any{}}, []string{"writeBuckets", "writeBucketReplications"}},
+		{`{"bucketId":"b","bucketInfo":{}}`, []string{"writeBuckets"}},
+		{`{"defaultServerSideEncryption":{}}`, []string{"writeBuckets", "writeBucketEncryption"}},
+		{`{"defaultRetention":{}}`, []string{"writeBuckets", "writeBucketRetentions"}},
+		{`{"fileLockEnabled":true}`, []string{"writeBuckets", "writeBucketRetentions"}},
+		{`{"fileLockEnabled":false}`, []string{"writeBuckets"}},
+		{`{"replicationConfiguration":{}}`, []string{"writeBuckets", "writeBucketReplications"}},
 		// b2-sdk-java's nulls are settings not sent, and need nothing.
-		{map[string]any{"defaultServerSideEncryption": nil, "defaultRetention": nil, "fileLockEnabled": nil, "replicationConfiguration": nil}, []string{"writeBuckets"}},
+		{`{"defaultServerSideEncryption":null,"defaultRetention":null,"fileLockEnabled":null,"replicationConfiguration":null}`, []string{"writeBuckets"}},
 	} {
-		if got := d.Needs(dialect.NewUpdate(dialect.Call{}, tc.doc, nil)); !reflect.DeepEqual(got, tc.needs) {
-			t.Errorf("%v: needs %v, want %v", tc.doc, got, tc.needs)
+		for _, u := range bothForms(t, tc.doc) {
+			if got := d.Needs(u); !reflect.DeepEqual(got, tc.needs) {
+				t.Errorf("%v: needs %v, want %v", tc.doc, got, tc.needs)
+			}
 		}
 	}
-	if !d.MakesPublic(dialect.NewUpdate(dialect.Call{}, map[string]any{"bucketType": "allPublic"}, nil)) ||
-		d.MakesPublic(dialect.NewUpdate(dialect.Call{}, map[string]any{"bucketType": "allPrivate"}, nil)) {
-		t.Error("MakesPublic")
+	for _, u := range bothForms(t, `{"bucketType":"allPublic"}`) {
+		if !d.MakesPublic(u) {
+			t.Error("MakesPublic: allPublic")
+		}
 	}
+	for _, u := range bothForms(t, `{"bucketType":"allPrivate"}`) {
+		if d.MakesPublic(u) {
+			t.Error("MakesPublic: allPrivate")
+		}
+	}
+}
+
+// bothForms returns the update doc as received (read from its tree) and as
+// built (read from its map), so that a lookup is tested on both.
+func bothForms(t *testing.T, doc string) []*dialect.Update {
+	t.Helper()
+	tree, err := jsonscan.Parse([]byte(doc), jsonscan.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*dialect.Update{dialect.NewUpdate(dialect.Call{}, tree, []byte(doc)), dialect.BuildUpdate(dialect.Call{}, tree.Any().(map[string]any))}
 }
 
 func TestTokenRefused(t *testing.T) {

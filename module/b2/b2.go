@@ -154,11 +154,11 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 		return nil, err
 	}
 	if r.Method == http.MethodPost {
-		doc, err := dialect.DecodeObject(body, d.limits)
+		tree, err := dialect.DecodeObject(body, d.limits)
 		if err != nil {
 			return nil, err
 		}
-		return dialect.NewUpdate(call, doc, body), nil
+		return dialect.NewUpdate(call, tree, body), nil
 	}
 	if len(body) > 0 {
 		return nil, dialect.NewError(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
@@ -167,7 +167,7 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	return dialect.NewUpdate(call, doc, nil), nil
+	return dialect.BuildUpdate(call, doc), nil
 }
 
 func knownVersion(v string) bool {
@@ -195,8 +195,9 @@ func (*Dialect) SetCredential(r *http.Request, token string) { r.Header.Set("Aut
 // Validate checks the document against the schema and then the rules the
 // schema cannot express, and reports all failures together.
 func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
-	vs := d.schema.Validate(u.Doc)
-	vs = append(vs, rules(u.Doc)...)
+	doc := u.Tree()
+	vs := d.schema.Validate(doc)
+	vs = append(vs, rules(doc)...)
 	if len(vs) == 0 {
 		return nil
 	}
@@ -205,7 +206,7 @@ func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
 
 // BucketID implements dialect.Dialect.
 func (*Dialect) BucketID(u *dialect.Update) string {
-	id, _ := u.Doc["bucketId"].(string)
+	id, _ := u.Str("bucketId")
 	return id
 }
 
@@ -222,11 +223,10 @@ func (*Dialect) RevisionField() string { return "ifRevisionIs" }
 // BodyRevision implements dialect.NativeRevisions. ifRevisionIs 11.0 or
 // 1.1e1 passes the schema as an integer, so it is revision 11 here too.
 func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {
-	v, present := u.Doc["ifRevisionIs"]
-	if !present || v == nil {
+	if !u.Given("ifRevisionIs") {
 		return 0, false, nil
 	}
-	rev, ok := dialect.Integer(v)
+	rev, ok := dialect.Integer(u.Get("ifRevisionIs"))
 	if !ok {
 		return 0, false, &dialect.Error{Kind: dialect.BadRequest, Fields: []string{"ifRevisionIs"},
 			Message: "ifRevisionIs must be an integer revision"}
@@ -238,7 +238,7 @@ func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {
 // revision as a plain integer, whatever spelling the client used.
 func (*Dialect) SetBodyRevision(u *dialect.Update, rev int64) {
 	n := json.Number(strconv.FormatInt(rev, 10))
-	if u.Doc["ifRevisionIs"] != n {
+	if u.Get("ifRevisionIs") != n {
 		u.Set("ifRevisionIs", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
 // maxCORSRuleBytes is B2's documented bound on a CORS rule, which a JSON
@@ -18,27 +19,25 @@ const maxCORSRuleBytes = 1000
 // check therefore reads defensively and skips values of the wrong type,
 // which the schema already reports. A null reads as the field's absence,
 // as it does at B2. Every rule here is one B2 documents; none is invented.
-func rules(doc map[string]any) []dialect.Violation {
+func rules(doc jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
-	vs = append(vs, corsRules(doc["corsRules"])...)
-	vs = append(vs, lifecycleRules(doc["lifecycleRules"])...)
-	vs = append(vs, retention(doc["defaultRetention"])...)
+	vs = append(vs, corsRules(doc.Get("corsRules"))...)
+	vs = append(vs, lifecycleRules(doc.Get("lifecycleRules"))...)
+	vs = append(vs, retention(doc.Get("defaultRetention"))...)
 	return vs
 }
 
-func corsRules(v any) []dialect.Violation {
-	list, _ := v.([]any)
+func corsRules(list jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
 	var names map[string]int // a single rule has no name to repeat
-	if len(list) > 1 {
-		names = make(map[string]int, len(list))
+	if list.Len() > 1 {
+		names = make(map[string]int, list.Len())
 	}
-	for i, item := range list {
-		rule, ok := item.(map[string]any)
-		if !ok {
+	for i, rule := range list.Items() {
+		if rule.Type() != jsonscan.Object {
 			continue
 		}
-		if name, ok := rule["corsRuleName"].(string); ok && names != nil {
+		if name, ok := rule.Get("corsRuleName").Str(); ok && names != nil {
 			if first, dup := names[name]; dup {
 				vs = append(vs, dialect.Violation{Path: corsPath{i, "corsRuleName"}.String(), Message: fmt.Sprintf("repeats the name of corsRules[%d]; rule names must be unique", first)})
 			} else {
@@ -48,9 +47,9 @@ func corsRules(v any) []dialect.Violation {
 		if n := corsRuleBytes(rule); n >= maxCORSRuleBytes {
 			vs = append(vs, dialect.Violation{Path: corsPath{rule: i}.String(), Message: fmt.Sprintf("is %d bytes of names, origins, headers and operations; a rule must be under %d", n, maxCORSRuleBytes)})
 		}
-		vs = append(vs, origins(corsPath{i, "allowedOrigins"}, rule["allowedOrigins"])...)
-		vs = append(vs, allowedHeaders(corsPath{i, "allowedHeaders"}, rule["allowedHeaders"])...)
-		vs = append(vs, exposeHeaders(corsPath{i, "exposeHeaders"}, rule["exposeHeaders"])...)
+		vs = append(vs, origins(corsPath{i, "allowedOrigins"}, rule.Get("allowedOrigins"))...)
+		vs = append(vs, allowedHeaders(corsPath{i, "allowedHeaders"}, rule.Get("allowedHeaders"))...)
+		vs = append(vs, exposeHeaders(corsPath{i, "exposeHeaders"}, rule.Get("exposeHeaders"))...)
 	}
 	return vs
 }
@@ -74,11 +73,10 @@ func (p corsPath) String() string {
 // allowedHeaders applies B2's rule for request headers a rule allows: "*"
 // matches every header and so must be the only entry. Other entries are
 // header names, or prefixes ending in "*"; B2 documents no other form.
-func allowedHeaders(at corsPath, v any) []dialect.Violation {
-	list, _ := v.([]any)
+func allowedHeaders(at corsPath, list jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
-	for i, item := range list {
-		if h, ok := item.(string); ok && h == "*" && len(list) > 1 {
+	for i, item := range list.Items() {
+		if h, ok := item.Str(); ok && h == "*" && list.Len() > 1 {
 			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("%s[%d]", at, i), Message: `"*" must be the only allowed header when present`})
 		}
 	}
@@ -88,11 +86,10 @@ func allowedHeaders(at corsPath, v any) []dialect.Violation {
 // exposeHeaders applies B2's rule for response headers a rule exposes: each
 // entry is a complete header name, so a wildcard or a character no header
 // name holds is refused.
-func exposeHeaders(at corsPath, v any) []dialect.Violation {
-	list, _ := v.([]any)
+func exposeHeaders(at corsPath, list jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
-	for i, item := range list {
-		if h, ok := item.(string); ok && !isHeaderName(h) {
+	for i, item := range list.Items() {
+		if h, ok := item.Str(); ok && !isHeaderName(h) {
 			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("%s[%d]", at, i), Message: "must be a complete header name, such as x-bz-content-sha1, with no wildcard"})
 		}
 	}
@@ -123,15 +120,14 @@ func isTokenChar(c byte) bool {
 
 // corsRuleBytes measures a rule as B2 does: the UTF-8 length of every string
 // in its name and lists.
-func corsRuleBytes(rule map[string]any) int {
+func corsRuleBytes(rule jsonscan.Value) int {
 	n := 0
-	if s, ok := rule["corsRuleName"].(string); ok {
+	if s, ok := rule.Get("corsRuleName").Str(); ok {
 		n += len(s)
 	}
 	for _, f := range []string{"allowedOrigins", "allowedHeaders", "allowedOperations", "exposeHeaders"} {
-		list, _ := rule[f].([]any)
-		for _, item := range list {
-			if s, ok := item.(string); ok {
+		for _, item := range rule.Get(f).Items() {
+			if s, ok := item.Str(); ok {
 				n += len(s)
 			}
 		}
@@ -141,17 +137,16 @@ func corsRuleBytes(rule map[string]any) int {
 
 // origins applies B2's origin rules: "*" only alone, at most one "https"
 // entry, and at most one wildcard in an origin.
-func origins(at corsPath, v any) []dialect.Violation {
-	list, _ := v.([]any)
+func origins(at corsPath, list jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
 	https := 0
-	for i, item := range list {
-		o, ok := item.(string)
+	for i, item := range list.Items() {
+		o, ok := item.Str()
 		if !ok {
 			continue
 		}
 		switch {
-		case o == "*" && len(list) > 1:
+		case o == "*" && list.Len() > 1:
 			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("%s[%d]", at, i), Message: `"*" must be the only origin when present`})
 		case o == "https":
 			https++
@@ -171,29 +166,27 @@ var lifecycleActions = []string{"daysFromHidingToDeleting", "daysFromUploadingTo
 // lifecycleRules checks that each rule does something and that no two rules
 // apply to the same file, which B2 refuses: two prefixes overlap when one
 // starts with the other.
-func lifecycleRules(v any) []dialect.Violation {
-	list, _ := v.([]any)
+func lifecycleRules(list jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
 	type prefixAt struct {
 		prefix string
 		index  int
 	}
 	var prefixes []prefixAt
-	for i, item := range list {
-		rule, ok := item.(map[string]any)
-		if !ok {
+	for i, rule := range list.Items() {
+		if rule.Type() != jsonscan.Object {
 			continue
 		}
 		acts := false
 		for _, a := range lifecycleActions {
-			if rule[a] != nil {
+			if rule.Get(a).Given() {
 				acts = true
 			}
 		}
 		if !acts {
 			vs = append(vs, dialect.Violation{Path: fmt.Sprintf("lifecycleRules[%d]", i), Message: "must set at least one of " + strings.Join(lifecycleActions, ", ")})
 		}
-		if p, ok := rule["fileNamePrefix"].(string); ok {
+		if p, ok := rule.Get("fileNamePrefix").Str(); ok {
 			prefixes = append(prefixes, prefixAt{p, i})
 		}
 	}
@@ -218,17 +211,16 @@ func lifecycleRules(v any) []dialect.Violation {
 
 // retention checks that a retention mode comes with a period, and that
 // turning retention off carries none.
-func retention(v any) []dialect.Violation {
-	r, ok := v.(map[string]any)
-	if !ok {
+func retention(r jsonscan.Value) []dialect.Violation {
+	if r.Type() != jsonscan.Object {
 		return nil
 	}
-	mode, _ := r["mode"].(string)
+	mode, _ := r.Get("mode").Str()
 	on := mode == "governance" || mode == "compliance"
 	switch {
-	case on && r["period"] == nil:
+	case on && !r.Get("period").Given():
 		return []dialect.Violation{{Path: "defaultRetention.period", Message: "is required when mode is governance or compliance"}}
-	case !on && r["period"] != nil:
+	case !on && r.Get("period").Given():
 		return []dialect.Violation{{Path: "defaultRetention.period", Message: "must be null or absent when mode is null or none"}}
 	}
 	return nil

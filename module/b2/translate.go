@@ -87,10 +87,11 @@ func (d *Dialect) bucket(b gjson.Result) dialect.Bucket {
 // real clients send routinely, are dropped rather than refused elsewhere.
 func (d *Dialect) ToChange(u *dialect.Update) dialect.Change {
 	c := dialect.Change{BucketID: d.BucketID(u)}
-	if t, ok := u.Doc["bucketType"].(string); ok {
+	doc := u.Doc()
+	if t, ok := doc["bucketType"].(string); ok {
 		c.Public = dialect.Field[bool]{Set: true, Value: t == "allPublic", From: "bucketType"}
 	}
-	if info, ok := u.Doc["bucketInfo"].(map[string]any); ok {
+	if info, ok := doc["bucketInfo"].(map[string]any); ok {
 		for k, v := range info {
 			f := dialect.Field[string]{Set: true, From: "bucketInfo." + k}
 			f.Value, _ = v.(string)
@@ -108,7 +109,7 @@ func (d *Dialect) ToChange(u *dialect.Update) dialect.Change {
 		}
 	}
 	for _, field := range []string{"corsRules", "lifecycleRules", "defaultServerSideEncryption", "defaultRetention", "fileLockEnabled", "replicationConfiguration"} {
-		if v, ok := u.Doc[field]; ok && !changesNothing(v) {
+		if v, ok := doc[field]; ok && !changesNothing(v) {
 			c.Extras = append(c.Extras, dialect.Extra{From: field, Kind: dialect.Setting})
 		}
 	}
@@ -206,7 +207,7 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 		return nil, nil
 	}
 	doc["ifRevisionIs"] = json.Number(strconv.FormatInt(current.Revision, 10))
-	return dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc, nil), nil
+	return dialect.BuildUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc), nil
 }
 
 // regionOf reads the region from a B2 S3 endpoint such as

@@ -12,19 +12,18 @@ import (
 
 // DecodeObject decodes a request body that must be one JSON object, mapping
 // each way a body can fail to the refusal every dialect gives for it.
-func DecodeObject(body []byte, lim jsonscan.Limits) (map[string]any, *Error) {
+func DecodeObject(body []byte, lim jsonscan.Limits) (jsonscan.Value, *Error) {
 	if len(body) == 0 {
-		return nil, NewError(BadJSON, "request body is empty; expected a JSON object")
+		return jsonscan.Value{}, NewError(BadJSON, "request body is empty; expected a JSON object")
 	}
-	v, err := jsonscan.Decode(body, lim)
+	v, err := jsonscan.Parse(body, lim)
 	if err != nil {
-		return nil, scanError(err)
+		return jsonscan.Value{}, scanError(err)
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, NewError(BadJSON, "request body must be a JSON object")
+	if v.Type() != jsonscan.Object {
+		return jsonscan.Value{}, NewError(BadJSON, "request body must be a JSON object")
 	}
-	return obj, nil
+	return v, nil
 }
 
 func scanError(err error) *Error {

@@ -8,10 +8,8 @@ package dialect
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/bucketgate/bucketgate/module/jsonscan"
@@ -47,57 +45,6 @@ type Call struct {
 	// call (path parameters, methods the API does not define), which the
 	// gateway neither judges nor forwards.
 	Refusal *Error
-}
-
-// Update is a decoded bucket update. Doc is the single decoded form of the
-// request; every later step reads and edits Doc, never the raw bytes.
-type Update struct {
-	Call Call
-	// Doc is the update document as decoded and, after validation, as it
-	// will be sent.
-	Doc map[string]any
-	// raw is the body as received, forwarded as is unless Doc was edited,
-	// so that an unedited update reaches the upstream byte for byte.
-	raw    []byte
-	edited bool
-}
-
-// NewUpdate returns an update decoded from raw (nil when the document was
-// built from something other than a JSON body, such as a query string).
-func NewUpdate(call Call, doc map[string]any, raw []byte) *Update {
-	return &Update{Call: call, Doc: doc, raw: raw, edited: raw == nil}
-}
-
-// Set changes one top-level field of the document.
-func (u *Update) Set(field string, v any) {
-	u.Doc[field] = v
-	u.edited = true
-}
-
-// Fields returns the names of the top-level fields present, sorted.
-func (u *Update) Fields() []string {
-	names := make([]string, 0, len(u.Doc))
-	for k := range u.Doc {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Body returns the JSON to send upstream: the received bytes when the
-// document is unchanged, otherwise the document encoded afresh.
-func (u *Update) Body() ([]byte, error) {
-	if !u.edited {
-		return u.raw, nil
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Upstreams compare strings byte for byte; HTML escaping would change them.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(u.Doc); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // Dialect is one storage API's wire format, as seen from the gateway.

@@ -7,24 +7,43 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
 func TestUpdateBodyIsTheReceivedBytesUntilEdited(t *testing.T) {
-	raw := []byte(`{ "b":"<&>",  "a":1 }`)
-	u := NewUpdate(Call{}, map[string]any{"b": "<&>", "a": json.Number("1")}, raw)
+	raw := []byte(`{ "b":"<&>",  "a":1, "n":null }`)
+	tree, err := jsonscan.Parse(raw, jsonscan.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := NewUpdate(Call{}, tree, raw)
 	if b, _ := u.Body(); string(b) != string(raw) {
 		t.Errorf("unedited body %s, want the received bytes", b)
 	}
+	if s, ok := u.Str("b"); !ok || s != "<&>" || !u.Given("a") || u.Given("n") || u.Given("zz") || u.Get("a") != json.Number("1") {
+		t.Errorf("lookups on the received tree: %q %v %v", s, ok, u.Get("a"))
+	}
 	u.Set("c", json.Number("2"))
-	if b, _ := u.Body(); string(b) != `{"a":1,"b":"<&>","c":2}` {
+	if b, _ := u.Body(); string(b) != `{"a":1,"b":"<&>","c":2,"n":null}` {
 		t.Errorf("edited body %s", b)
 	}
-	if got := u.Fields(); strings.Join(got, ",") != "a,b,c" {
+	if got := u.Fields(); strings.Join(got, ",") != "a,b,c,n" {
 		t.Errorf("fields %v", got)
 	}
-	q := NewUpdate(Call{}, map[string]any{"x": "y"}, nil)
+	// What is validated after an edit is what is sent.
+	if n, ok := u.Tree().Get("c").Number(); !ok || n != "2" || u.Tree().Len() != 4 {
+		t.Errorf("tree after an edit: %v %v", n, u.Tree().Len())
+	}
+	if s, ok := u.Str("b"); !ok || s != "<&>" || !u.Given("c") {
+		t.Error("lookups after an edit")
+	}
+	q := BuildUpdate(Call{}, map[string]any{"x": "y"})
 	if b, _ := q.Body(); string(b) != `{"x":"y"}` {
-		t.Errorf("body of a document without raw bytes: %s", b)
+		t.Errorf("body of a built document: %s", b)
+	}
+	if s, ok := q.Tree().Get("x").Str(); !ok || s != "y" {
+		t.Errorf("tree of a built document: %q", s)
 	}
 }
 
@@ -46,7 +65,11 @@ func TestSchemaMessages(t *testing.T) {
 	if !s.IsStringField("id") || s.IsStringField("n") || !s.IsStringField("mode") || s.IsStringField("tags") {
 		t.Error("string fields misread")
 	}
-	vs := s.Validate(map[string]any{"n": json.Number("4"), "mode": "SECRETVALUE", "extra": true, "tags": []any{"A1", "b"}})
+	doc, perr := jsonscan.Parse([]byte(`{"n":4,"mode":"SECRETVALUE","extra":true,"tags":["A1","b"]}`), jsonscan.DefaultLimits)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	vs := s.Validate(doc)
 	got := Invalid(vs).Message
 	for _, want := range []string{"id: is required", "n: must be at most 3", "mode: must be one of on, off", "extra: is not an allowed field",
 		"tags: must have at most 1 items", "tags[0]: does not have the required form"} {

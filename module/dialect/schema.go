@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 	"github.com/xeipuuv/gojsonreference"
 	"github.com/xeipuuv/gojsonschema"
 )
@@ -106,16 +107,17 @@ func stringProperties(top map[string]any) map[string]bool {
 	return out
 }
 
-// Validate checks an already-decoded document, returning every violation. doc must come from jsonscan (numbers as json.Number): the
-// validator reads that value itself, so there is no second parse to disagree
-// with the first.
-func (s *Schema) Validate(doc any) []Violation {
+// Validate checks a document jsonscan parsed, returning every violation.
+// The validator reads that value itself, so there is no second parse to
+// disagree with the first: the fast path reads the tree, gojsonschema the
+// same tree as maps.
+func (s *Schema) Validate(doc jsonscan.Value) []Violation {
 	if s.fast != nil {
 		if vs, ok := validateFast(s.fast, doc); ok {
 			return vs
 		}
 	}
-	return s.validateSlow(doc)
+	return s.validateSlow(doc.Any())
 }
 
 // validateSlow validates doc with gojsonschema.

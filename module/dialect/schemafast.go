@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/big"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
 // The fast path validates a document against a built-in schema without
@@ -85,7 +86,7 @@ type property struct {
 type pending struct {
 	name string
 	n    *node
-	v    any
+	v    jsonscan.Value
 }
 
 // bound is a numeric limit: the exact value, and the same value as an int64
@@ -470,25 +471,6 @@ func canonicalOK(v any) (string, bool) {
 	return c, err == nil
 }
 
-// jsonString is the string a valid string becomes once written as JSON and
-// read back: itself, except that each invalid UTF-8 byte becomes U+FFFD.
-func jsonString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteRune(utf8.RuneError)
-		} else {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
 // failure is one error found by the fast path, already worded.
 type failure struct {
 	path  string
@@ -579,7 +561,7 @@ func (c *check) insert(m mark, typ, msg string, score *int) {
 // sub validates v against n as gojsonschema's subValidateWithContext does,
 // keeping the errors in place, and returns whether it was valid and its
 // score.
-func (c *check) sub(n *node, v any) (bool, int) {
+func (c *check) sub(n *node, v jsonscan.Value) (bool, int) {
 	m := c.mark()
 	s := 0
 	c.recursive(n, v, &s)
@@ -587,7 +569,7 @@ func (c *check) sub(n *node, v any) (bool, int) {
 }
 
 // valid reports whether v satisfies n, keeping nothing.
-func (c *check) valid(n *node, v any) bool {
+func (c *check) valid(n *node, v jsonscan.Value) bool {
 	m := c.mark()
 	c.quiet++
 	s := 0
@@ -598,7 +580,7 @@ func (c *check) valid(n *node, v any) bool {
 	return ok
 }
 
-func (c *check) recursive(n *node, v any, score *int) {
+func (c *check) recursive(n *node, v jsonscan.Value, score *int) {
 	if n.pass != nil {
 		if !*n.pass {
 			c.fail("false", messageFor("false", nil), "", score)
@@ -609,15 +591,16 @@ func (c *check) recursive(n *node, v any, score *int) {
 		c.recursive(n.ref, v, score)
 		return
 	}
-	switch x := v.(type) {
-	case nil:
+	switch v.Type() {
+	case jsonscan.Null, jsonscan.Invalid:
 		if n.typed && !n.tNull {
 			c.fail("invalid_type", n.typeMsg, "", score)
 			return
 		}
 		c.schema(n, v, score)
 		c.common(n, v, score)
-	case json.Number:
+	case jsonscan.Number:
+		x, _ := v.Number()
 		isInt, ok := integer(x)
 		if !ok {
 			c.punt = true
@@ -630,21 +613,21 @@ func (c *check) recursive(n *node, v any, score *int) {
 		c.schema(n, v, score)
 		c.number(n, x, score)
 		c.common(n, v, score)
-	case []any:
+	case jsonscan.Array:
 		if n.typed && !n.tArr {
 			c.fail("invalid_type", n.typeMsg, "", score)
 			return
 		}
 		c.schema(n, v, score)
-		c.array(n, x, score)
+		c.array(n, v, score)
 		c.common(n, v, score)
-	case map[string]any:
+	case jsonscan.Object:
 		if n.typed && !n.tObj {
 			c.fail("invalid_type", n.typeMsg, "", score)
 			return
 		}
 		c.schema(n, v, score)
-		from := c.object(n, x, score)
+		from := c.object(n, v, score)
 		c.common(n, v, score)
 		for i, to := from, len(c.props); i < to; i++ {
 			p := c.props[i]
@@ -653,34 +636,28 @@ func (c *check) recursive(n *node, v any, score *int) {
 			c.pop()
 		}
 		c.props = c.props[:from]
-	case bool:
+	case jsonscan.Bool:
 		if n.typed && !n.tBool {
 			c.fail("invalid_type", n.typeMsg, "", score)
 			return
 		}
 		c.schema(n, v, score)
 		c.common(n, v, score)
-	case string:
+	case jsonscan.String:
 		if n.typed && !n.tString {
 			c.fail("invalid_type", n.typeMsg, "", score)
 			return
 		}
+		x, _ := v.Str()
 		c.schema(n, v, score)
 		c.common(n, v, score)
 		c.str(n, x, score)
-	default:
-		switch reflect.ValueOf(v).Kind() {
-		case reflect.Slice, reflect.Map, reflect.Bool, reflect.String:
-			c.punt = true
-			return
-		}
-		// Other kinds match no case in gojsonschema either.
 	}
 	*score++
 }
 
 // schema is gojsonschema's validateSchema: the combinators.
-func (c *check) schema(n *node, v any, score *int) {
+func (c *check) schema(n *node, v jsonscan.Value, score *int) {
 	if len(n.anyOf) > 0 {
 		c.anyOf(n, v, score)
 	}
@@ -717,7 +694,7 @@ func (c *check) schema(n *node, v any, score *int) {
 
 // branch validates a then or else schema: its errors count only when it
 // fails, after an error naming the branch.
-func (c *check) branch(n *node, v any, typ string, score *int) {
+func (c *check) branch(n *node, v jsonscan.Value, typ string, score *int) {
 	m := c.mark()
 	ok, sc := c.sub(n, v)
 	if ok {
@@ -730,7 +707,7 @@ func (c *check) branch(n *node, v any, typ string, score *int) {
 
 // anyOf and oneOf keep the errors of the best-scoring failed branch, as
 // gojsonschema does.
-func (c *check) anyOf(n *node, v any, score *int) {
+func (c *check) anyOf(n *node, v jsonscan.Value, score *int) {
 	var best []failure
 	bestN, bestScore, have := 0, 0, false
 	for _, s := range n.anyOf {
@@ -750,7 +727,7 @@ func (c *check) anyOf(n *node, v any, score *int) {
 	c.merge(best, bestN, bestScore, score)
 }
 
-func (c *check) oneOf(n *node, v any, score *int) {
+func (c *check) oneOf(n *node, v jsonscan.Value, score *int) {
 	var best []failure
 	bestN, bestScore, have, valid := 0, 0, false, 0
 	for _, s := range n.oneOf {
@@ -781,7 +758,7 @@ func (c *check) merge(errs []failure, n, sc int, score *int) {
 }
 
 // common is gojsonschema's validateCommon: const and enum.
-func (c *check) common(n *node, v any, score *int) {
+func (c *check) common(n *node, v jsonscan.Value, score *int) {
 	if n.hasConst {
 		if !c.equalsConst(n, v) {
 			c.fail("const", n.constMsg, "", score)
@@ -793,19 +770,25 @@ func (c *check) common(n *node, v any, score *int) {
 	*score++
 }
 
-func (c *check) equalsConst(n *node, v any) bool {
-	switch x := v.(type) {
-	case string:
-		return n.constStr != nil && jsonString(x) == *n.constStr
-	case nil:
+// equalsConst and inEnum compare as gojsonschema does, by canonical JSON;
+// strings, booleans and null without encoding anything. A string is its
+// own canonical form here: jsonscan refuses invalid UTF-8, the one thing
+// encoding would change.
+func (c *check) equalsConst(n *node, v jsonscan.Value) bool {
+	switch v.Type() {
+	case jsonscan.String:
+		x, _ := v.Str()
+		return n.constStr != nil && x == *n.constStr
+	case jsonscan.Null, jsonscan.Invalid:
 		return n.constCanon == "null"
-	case bool:
+	case jsonscan.Bool:
+		x, _ := v.Bool()
 		return n.constCanon == strconv.FormatBool(x)
 	}
 	if n.constStr != nil {
 		return false // a number, array or object is never equal to a string
 	}
-	got, err := canonical(v)
+	got, err := canonical(v.Any())
 	if err != nil {
 		c.punt = true
 		return true
@@ -813,14 +796,15 @@ func (c *check) equalsConst(n *node, v any) bool {
 	return got == n.constCanon
 }
 
-func (c *check) inEnum(n *node, v any) bool {
-	switch x := v.(type) {
-	case string:
-		return n.enumStr[jsonString(x)]
-	case nil:
+func (c *check) inEnum(n *node, v jsonscan.Value) bool {
+	switch v.Type() {
+	case jsonscan.String:
+		x, _ := v.Str()
+		return n.enumStr[x]
+	case jsonscan.Null, jsonscan.Invalid:
 		return n.enumOther["null"]
-	case bool:
-		if x {
+	case jsonscan.Bool:
+		if x, _ := v.Bool(); x {
 			return n.enumOther["true"]
 		}
 		return n.enumOther["false"]
@@ -828,7 +812,7 @@ func (c *check) inEnum(n *node, v any) bool {
 	if len(n.enumOther) == 0 {
 		return false // a number, array or object is never equal to a string
 	}
-	got, err := canonical(v)
+	got, err := canonical(v.Any())
 	if err != nil {
 		c.punt = true
 		return true
@@ -892,19 +876,19 @@ func (c *check) number(n *node, x json.Number, score *int) {
 }
 
 // array is gojsonschema's validateArray.
-func (c *check) array(n *node, a []any, score *int) {
+func (c *check) array(n *node, a jsonscan.Value, score *int) {
 	if n.items != nil {
-		for i, item := range a {
+		for i, item := range a.Items() {
 			c.push(step{index: i})
 			_, sc := c.sub(n.items, item)
 			*score += sc
 			c.pop()
 		}
 	}
-	if n.hasMinItems && len(a) < n.minItems {
+	if n.hasMinItems && a.Len() < n.minItems {
 		c.fail("array_min_items", n.minItemsMsg, "", score)
 	}
-	if n.hasMaxItems && len(a) > n.maxItems {
+	if n.hasMaxItems && a.Len() > n.maxItems {
 		c.fail("array_max_items", n.maxItemsMsg, "", score)
 	}
 	if n.unique {
@@ -915,14 +899,14 @@ func (c *check) array(n *node, a []any, score *int) {
 
 // uniqueItems reports one error for every item equal to an earlier one,
 // comparing canonical forms; strings compare as themselves.
-func (c *check) uniqueItems(a []any, score *int) {
-	keys := make([]string, len(a))
-	strs := make([]bool, len(a))
-	for j, v := range a {
-		if s, ok := v.(string); ok {
-			keys[j], strs[j] = jsonString(s), true
+func (c *check) uniqueItems(a jsonscan.Value, score *int) {
+	keys := make([]string, a.Len())
+	strs := make([]bool, a.Len())
+	for j, v := range a.Items() {
+		if s, ok := v.Str(); ok {
+			keys[j], strs[j] = s, true
 		} else {
-			k, err := canonical(v)
+			k, err := canonical(v.Any())
 			if err != nil {
 				c.punt = true
 				return
@@ -943,12 +927,12 @@ func (c *check) uniqueItems(a []any, score *int) {
 // checks could report under the same path, collects them for the caller to
 // validate after those, as gojsonschema does (c.props[from:]). Their order
 // among themselves does not matter, as each reports under its own path.
-func (c *check) object(n *node, o map[string]any, score *int) (from int) {
+func (c *check) object(n *node, o jsonscan.Value, score *int) (from int) {
 	from = len(c.props)
-	if n.hasMinProps && len(o) < n.minProps {
+	if n.hasMinProps && o.Len() < n.minProps {
 		c.fail("array_min_properties", n.minPropsMsg, "", score)
 	}
-	if n.hasMaxProps && len(o) > n.maxProps {
+	if n.hasMaxProps && o.Len() > n.maxProps {
 		c.fail("array_max_properties", n.maxPropsMsg, "", score)
 	}
 	// Required and declared properties are looked up in the object; only
@@ -957,7 +941,7 @@ func (c *check) object(n *node, o map[string]any, score *int) (from int) {
 	// its own path, so their order does not matter.
 	present := 0
 	for _, p := range n.props {
-		if v, ok := o[p.name]; ok {
+		if v := o.Get(p.name); v.Exists() {
 			present++
 			if p.required {
 				*score++
@@ -975,14 +959,15 @@ func (c *check) object(n *node, o map[string]any, score *int) (from int) {
 		}
 	}
 	for _, r := range n.required {
-		if _, ok := o[r]; ok {
+		if o.Get(r).Exists() {
 			*score++
 		} else {
 			c.failProp("required", r, score)
 		}
 	}
-	if present < len(o) && (n.additionalFalse || n.additional != nil) {
-		for k, v := range o {
+	if present < o.Len() && (n.additionalFalse || n.additional != nil) {
+		for key, v := range o.Members() {
+			k, _ := key.Str()
 			if n.declares(k) {
 				continue
 			}
@@ -997,9 +982,9 @@ func (c *check) object(n *node, o map[string]any, score *int) (from int) {
 		}
 	}
 	if n.propertyNames != nil {
-		for k := range o {
+		for key := range o.Members() {
 			m := c.mark()
-			ok, sc := c.sub(n.propertyNames, k)
+			ok, sc := c.sub(n.propertyNames, key)
 			if !ok {
 				c.insert(m, "invalid_property_name", messageFor("invalid_property_name", nil), score)
 				*score += sc
@@ -1058,7 +1043,7 @@ func plainInt(s string) (int64, bool) {
 
 // validateFast runs the fast path; ok is false when the document must go to
 // gojsonschema instead.
-func validateFast(n *node, doc any) (vs []Violation, ok bool) {
+func validateFast(n *node, doc jsonscan.Value) (vs []Violation, ok bool) {
 	c := checkPool.Get().(*check)
 	defer c.release()
 	score := 0

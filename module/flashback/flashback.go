@@ -88,7 +88,7 @@ func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if len(doc) == 0 {
+	if doc.Len() == 0 {
 		return nil, dialect.NewError(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
 	}
 	return dialect.NewUpdate(call, doc, body), nil
@@ -142,8 +142,9 @@ func (*Dialect) SetCredential(r *http.Request, token string) {
 // Validate checks the document against the schema and the rules it leaves
 // to code.
 func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
-	vs := d.schema.Validate(u.Doc)
-	vs = append(vs, rules(u.Doc)...)
+	doc := u.Tree()
+	vs := d.schema.Validate(doc)
+	vs = append(vs, rules(doc)...)
 	if len(vs) == 0 {
 		return nil
 	}

@@ -68,7 +68,7 @@ func (*Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect
 
 // MovesTo implements dialect.DerivedRevisions.
 func (*Dialect) MovesTo(u *dialect.Update) (string, bool) {
-	ws, ok := u.Doc["workspaceId"].(string)
+	ws, ok := u.Str("workspaceId")
 	return ws, ok
 }
 

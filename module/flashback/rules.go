@@ -6,17 +6,18 @@ import (
 	"strings"
 
 	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/module/jsonscan"
 )
 
 // rules checks what the schema leaves to code: the endpoint's parts and the
 // provider's bucket naming rules. Like the schema, they are the providers'
 // and Flashback's documented rules and no stricter; an operator who wants
 // more (https only, say) adds it in a schema of their own.
-func rules(doc map[string]any) []dialect.Violation {
+func rules(doc jsonscan.Value) []dialect.Violation {
 	var vs []dialect.Violation
-	vs = append(vs, endpoint(doc["endpoint"])...)
-	storageType, _ := doc["storageType"].(string)
-	vs = append(vs, bucketName(storageType, doc["bucket"])...)
+	vs = append(vs, endpoint(doc.Get("endpoint"))...)
+	storageType, _ := doc.Get("storageType").Str()
+	vs = append(vs, bucketName(storageType, doc.Get("bucket"))...)
 	return vs
 }
 
@@ -25,8 +26,8 @@ func rules(doc map[string]any) []dialect.Violation {
 // it carries no user, query or fragment: the endpoint is shown back wherever
 // the bucket is, so a secret there would leak. The empty string is the
 // provider's default endpoint.
-func endpoint(v any) []dialect.Violation {
-	s, ok := v.(string)
+func endpoint(v jsonscan.Value) []dialect.Violation {
+	s, ok := v.Str()
 	if !ok || s == "" {
 		return nil
 	}
@@ -53,8 +54,8 @@ func endpoint(v any) []dialect.Violation {
 // bucketName applies the naming rules of the provider storageType names, or,
 // when the body does not name one, accepts a name any provider accepts: the
 // bucket's stored type is the upstream's to know, and it judges the rest.
-func bucketName(storageType string, v any) []dialect.Violation {
-	name, ok := v.(string)
+func bucketName(storageType string, v jsonscan.Value) []dialect.Violation {
+	name, ok := v.Str()
 	if !ok {
 		return nil
 	}

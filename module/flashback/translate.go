@@ -17,7 +17,7 @@ var credentials = []string{"key", "secret", "apiKeyUuid", "walletAddress"}
 func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
 	c := dialect.Change{BucketID: u.Call.BucketID}
 	set := func(f *dialect.Field[string], name string) {
-		if v, ok := u.Doc[name].(string); ok {
+		if v, ok := u.Str(name); ok {
 			*f = dialect.Field[string]{Set: true, Value: v, From: name}
 		}
 	}
@@ -28,7 +28,7 @@ func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
 	set(&c.Region, "region")
 	set(&c.Endpoint, "endpoint")
 	for _, f := range credentials {
-		if _, ok := u.Doc[f]; ok {
+		if _, ok := u.Doc()[f]; ok {
 			c.Extras = append(c.Extras, dialect.Extra{From: f, Kind: dialect.Credential})
 		}
 	}
@@ -67,7 +67,7 @@ func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.U
 	if len(vs) > 0 || len(doc) == 0 {
 		return nil, vs
 	}
-	return dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, BucketID: current.ID}, doc, nil), nil
+	return dialect.BuildUpdate(dialect.Call{Op: dialect.OpUpdate, BucketID: current.ID}, doc), nil
 }
 
 // UpdatedBucket implements dialect.Translator: Flashback answers an update

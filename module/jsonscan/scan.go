@@ -8,13 +8,15 @@
 // same pass bounds nesting and number size, so pathological bodies cost no
 // more than reading them.
 //
-// The decoded value uses the types gojsonschema expects: map[string]any,
-// []any, string, json.Number, bool and nil.
+// Parse gives the document as a tree of values (Value), which the gateway's
+// own checks read without building a map or boxing a value; Value.Any and
+// Decode give it with the types gojsonschema expects: map[string]any, []any,
+// string, json.Number, bool and nil.
 package jsonscan
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,25 +66,33 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s (byte %d)", e.Reason, e.Offset)
 }
 
-// Decode parses data as exactly one JSON value under lim.
-//
-// Strings and numbers in the result share one copy of data, made once, so
-// decoding costs one allocation per container and per boxed value rather
-// than one per string as well.
+// Decode parses data as exactly one JSON value under lim and returns it with
+// the types gojsonschema expects.
 func Decode(data []byte, lim Limits) (any, error) {
-	sc := scratchPool.Get().(*scratch)
-	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], pairs: sc.pairs[:0], items: sc.items[:0]}
-	defer sc.release(&s)
-	s.skipSpace()
-	v, err := s.value(0)
+	v, err := Parse(data, lim)
 	if err != nil {
 		return nil, err
 	}
+	return v.Any(), nil
+}
+
+// Parse parses data as exactly one JSON value under lim, into a tree that
+// costs a fixed few allocations whatever the document holds: one copy of
+// data, which every string and number without escapes is a slice of, and
+// one array of nodes.
+func Parse(data []byte, lim Limits) (Value, error) {
+	sc := scratchPool.Get().(*scratch)
+	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], nodes: sc.nodes[:0]}
+	defer sc.release(&s)
+	s.skipSpace()
+	if err := s.value(0); err != nil {
+		return Value{}, err
+	}
 	s.skipSpace()
 	if s.pos != len(s.data) {
-		return nil, s.fail(Malformed, "unexpected data after the JSON value")
+		return Value{}, s.fail(Malformed, "unexpected data after the JSON value")
 	}
-	return v, nil
+	return Value{t: &tree{nodes: slices.Clone(s.nodes)}}, nil
 }
 
 // segment is one step of the path being decoded: an object key or an array
@@ -100,26 +110,17 @@ type scanner struct {
 	pos   int
 	lim   Limits
 	stack []segment
-	// pairs holds the members of the objects being read, so that each map
-	// is made once at its final size; items the elements of the arrays
-	// being read, for the same reason.
-	pairs []pair
-	items []any
-	// how much of stack, pairs and items was ever in use, to clear before
-	// reuse
-	usedStack, usedPairs, usedItems int
-}
-
-type pair struct {
-	key string
-	v   any
+	// nodes is the tree being built, in scratch memory: it is copied out
+	// once, at its final size.
+	nodes []node
+	// how much of stack and nodes was ever in use, to clear before reuse
+	usedStack, usedNodes int
 }
 
 // scratch is the scanner's working memory, reused across documents.
 type scratch struct {
 	stack [16]segment
-	pairs [32]pair
-	items [16]any
+	nodes [128]node
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -127,8 +128,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // release returns sc to the pool holding nothing of s's document.
 func (sc *scratch) release(s *scanner) {
 	clear(sc.stack[:min(s.usedStack, len(sc.stack))])
-	clear(sc.pairs[:min(s.usedPairs, len(sc.pairs))])
-	clear(sc.items[:min(s.usedItems, len(sc.items))])
+	clear(sc.nodes[:min(s.usedNodes, len(sc.nodes))])
 	scratchPool.Put(sc)
 }
 
@@ -162,6 +162,14 @@ func (s *scanner) push(seg segment) {
 }
 func (s *scanner) pop() { s.stack = s.stack[:len(s.stack)-1] }
 
+// add appends a node for a value that holds no other, returning its index.
+func (s *scanner) add(typ Type, text string) int {
+	i := len(s.nodes)
+	s.nodes = append(s.nodes, node{text: text, typ: typ, end: int32(i + 1)})
+	s.usedNodes = max(s.usedNodes, len(s.nodes))
+	return i
+}
+
 func (s *scanner) skipSpace() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
@@ -173,9 +181,9 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-func (s *scanner) value(depth int) (any, error) {
+func (s *scanner) value(depth int) error {
 	if s.pos >= len(s.data) {
-		return nil, s.fail(Malformed, "unexpected end of JSON")
+		return s.fail(Malformed, "unexpected end of JSON")
 	}
 	switch c := s.data[s.pos]; {
 	case c == '{':
@@ -183,18 +191,27 @@ func (s *scanner) value(depth int) (any, error) {
 	case c == '[':
 		return s.array(depth + 1)
 	case c == '"':
-		return s.str()
+		str, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.add(String, str)
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
+		lit, err := s.number()
+		if err != nil {
+			return err
+		}
+		s.add(Number, lit)
 	case s.literal("true"):
-		return true, nil
+		s.add(Bool, "true")
 	case s.literal("false"):
-		return false, nil
+		s.add(Bool, "")
 	case s.literal("null"):
-		return nil, nil
+		s.add(Null, "")
 	default:
-		return nil, s.fail(Malformed, "invalid character")
+		return s.fail(Malformed, "invalid character")
 	}
+	return nil
 }
 
 func (s *scanner) literal(word string) bool {
@@ -205,84 +222,78 @@ func (s *scanner) literal(word string) bool {
 	return false
 }
 
-func (s *scanner) object(depth int) (any, error) {
+// object reads an object as its node, then each member as a node holding
+// the key followed by the value's nodes.
+func (s *scanner) object(depth int) error {
 	if depth > s.lim.MaxDepth {
-		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+		return s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // {
-	base := len(s.pairs)
-	defer func() { s.pairs = s.pairs[:base] }()
+	at := s.add(Object, "")
 	var seen map[string]bool // for objects of more than linearDup members
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
-		return map[string]any{}, nil
+		return nil
 	}
-	for {
+	for members := 0; ; members++ {
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return nil, s.fail(Malformed, "expected a string key")
+			return s.fail(Malformed, "expected a string key")
 		}
 		keyAt := s.pos
 		key, err := s.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.push(segment{key: key, isKey: true})
-		if s.repeats(base, key, &seen) {
+		if s.repeats(at, members, key, &seen) {
 			s.pos = keyAt
-			return nil, s.fail(Ambiguous, "duplicate key")
+			return s.fail(Ambiguous, "duplicate key")
 		}
+		s.add(String, key)
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, s.fail(Malformed, "expected ':' after key")
+			return s.fail(Malformed, "expected ':' after key")
 		}
 		s.pos++
 		s.skipSpace()
-		v, err := s.value(depth)
-		if err != nil {
-			return nil, err
+		if err := s.value(depth); err != nil {
+			return err
 		}
 		s.pop()
-		s.pairs = append(s.pairs, pair{key, v})
-		s.usedPairs = max(s.usedPairs, len(s.pairs))
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return nil, s.fail(Malformed, "unexpected end of JSON in object")
+			return s.fail(Malformed, "unexpected end of JSON in object")
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case '}':
 			s.pos++
-			members := s.pairs[base:]
-			obj := make(map[string]any, len(members))
-			for _, p := range members {
-				obj[p.key] = p.v
-			}
-			return obj, nil
+			s.nodes[at].n, s.nodes[at].end = int32(members+1), int32(len(s.nodes))
+			return nil
 		default:
-			return nil, s.fail(Malformed, "expected ',' or '}' in object")
+			return s.fail(Malformed, "expected ',' or '}' in object")
 		}
 	}
 }
 
-// repeats reports whether key is already a member of the object whose
-// members start at pairs[base].
-func (s *scanner) repeats(base int, key string, seen *map[string]bool) bool {
-	members := s.pairs[base:]
-	if len(members) <= linearDup {
-		for _, p := range members {
-			if p.key == key {
+// repeats reports whether key is already one of the first members members
+// of the object whose node is at.
+func (s *scanner) repeats(at, members int, key string, seen *map[string]bool) bool {
+	if members <= linearDup {
+		for i, m := at+1, 0; m < members; i, m = int(s.nodes[i+1].end), m+1 {
+			if s.nodes[i].text == key {
 				return true
 			}
 		}
 		return false
 	}
 	if *seen == nil {
-		*seen = make(map[string]bool, 2*len(members))
-		for _, p := range members {
-			(*seen)[p.key] = true
+		*seen = make(map[string]bool, 2*members)
+		for i, m := at+1, 0; m < members; i, m = int(s.nodes[i+1].end), m+1 {
+			(*seen)[s.nodes[i].text] = true
 		}
 	}
 	if (*seen)[key] {
@@ -292,40 +303,37 @@ func (s *scanner) repeats(base int, key string, seen *map[string]bool) bool {
 	return false
 }
 
-func (s *scanner) array(depth int) (any, error) {
+func (s *scanner) array(depth int) error {
 	if depth > s.lim.MaxDepth {
-		return nil, s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
+		return s.fail(Excessive, fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 	}
 	s.pos++ // [
-	base := len(s.items)
-	defer func() { s.items = s.items[:base] }()
+	at := s.add(Array, "")
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
-		return []any{}, nil
+		return nil
 	}
 	for i := 0; ; i++ {
 		s.skipSpace()
 		s.push(segment{index: i})
-		v, err := s.value(depth)
-		if err != nil {
-			return nil, err
+		if err := s.value(depth); err != nil {
+			return err
 		}
 		s.pop()
-		s.items = append(s.items, v)
-		s.usedItems = max(s.usedItems, len(s.items))
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return nil, s.fail(Malformed, "unexpected end of JSON in array")
+			return s.fail(Malformed, "unexpected end of JSON in array")
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case ']':
 			s.pos++
-			return append([]any(nil), s.items[base:]...), nil
+			s.nodes[at].n, s.nodes[at].end = int32(i+1), int32(len(s.nodes))
+			return nil
 		default:
-			return nil, s.fail(Malformed, "expected ',' or ']' in array")
+			return s.fail(Malformed, "expected ',' or ']' in array")
 		}
 	}
 }
@@ -443,7 +451,7 @@ func (s *scanner) hex4() (rune, bool) {
 
 // number checks the JSON number grammar and keeps the literal as written, so
 // the validator sees exactly the text that goes upstream.
-func (s *scanner) number() (any, error) {
+func (s *scanner) number() (string, error) {
 	start := s.pos
 	if s.data[s.pos] == '-' {
 		s.pos++
@@ -454,12 +462,12 @@ func (s *scanner) number() (any, error) {
 	case s.pos < len(s.data) && s.data[s.pos] >= '1' && s.data[s.pos] <= '9':
 		s.digits()
 	default:
-		return nil, s.fail(Malformed, "invalid number")
+		return "", s.fail(Malformed, "invalid number")
 	}
 	if s.pos < len(s.data) && s.data[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
-			return nil, s.fail(Malformed, "invalid number")
+			return "", s.fail(Malformed, "invalid number")
 		}
 	}
 	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
@@ -468,17 +476,17 @@ func (s *scanner) number() (any, error) {
 			s.pos++
 		}
 		if s.digits() == 0 {
-			return nil, s.fail(Malformed, "invalid number")
+			return "", s.fail(Malformed, "invalid number")
 		}
 	}
 	lit := s.src[start:s.pos]
 	if len(lit) > s.lim.MaxNumberLen {
-		return nil, s.fail(Excessive, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
+		return "", s.fail(Excessive, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
 	}
 	if _, err := strconv.ParseFloat(lit, 64); err != nil {
-		return nil, s.fail(Excessive, "number out of range")
+		return "", s.fail(Excessive, "number out of range")
 	}
-	return json.Number(lit), nil
+	return lit, nil
 }
 
 func (s *scanner) digits() int {

@@ -1,0 +1,145 @@
+package dialect
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+
+	"github.com/bucketgate/bucketgate/module/jsonscan"
+)
+
+// Update is a bucket update. Its document has two forms, and exactly one is
+// current at a time: the tree Parse made of the body (Tree), which
+// validation and the lookups below read without building a map or boxing a
+// value, and a map (Doc), made only when something needs the document whole
+// or edits it. Once the map exists it is current; the body it encodes to is
+// what is sent, and Tree parses that encoding again, so what is validated is
+// always what reaches the upstream.
+type Update struct {
+	Call Call
+	// raw is the body to send: as received, or the map as last encoded.
+	raw []byte
+	// tree is raw parsed; the zero Value until needed for a built update.
+	tree jsonscan.Value
+	// doc is the document as a map, nil until needed.
+	doc map[string]any
+	// edited is set while doc holds changes raw does not.
+	edited bool
+}
+
+// NewUpdate returns an update of the body raw, which Parse read as tree.
+// An unedited update reaches the upstream byte for byte as received.
+func NewUpdate(call Call, tree jsonscan.Value, raw []byte) *Update {
+	return &Update{Call: call, raw: raw, tree: tree}
+}
+
+// BuildUpdate returns an update whose document was built rather than
+// received, such as one made from a query string or by translation.
+func BuildUpdate(call Call, doc map[string]any) *Update {
+	return &Update{Call: call, doc: doc, edited: true}
+}
+
+// Doc returns the document as a map, making it on first use; edits go
+// through Set.
+func (u *Update) Doc() map[string]any {
+	if u.doc == nil {
+		u.doc, _ = u.tree.Any().(map[string]any)
+		if u.doc == nil {
+			u.doc = map[string]any{}
+		}
+	}
+	return u.doc
+}
+
+// Tree returns the document as it will be sent, as a tree. After an edit
+// that means encoding it and parsing the encoding; the zero Value when it
+// cannot be encoded, which no schema accepts.
+func (u *Update) Tree() jsonscan.Value {
+	if u.edited && u.encode() != nil {
+		return jsonscan.Value{}
+	}
+	if !u.tree.Exists() {
+		// The gateway's own encoding of a document it decoded or built:
+		// JSON by construction, so only the limits could refuse it, and
+		// these are wider than any decoded or built document needs.
+		u.tree, _ = jsonscan.Parse(u.raw, reparseLimits)
+	}
+	return u.tree
+}
+
+var reparseLimits = jsonscan.Limits{MaxDepth: 64, MaxNumberLen: 64}
+
+// Set changes one top-level field of the document.
+func (u *Update) Set(field string, v any) {
+	u.Doc()[field] = v
+	u.edited = true
+}
+
+// Str returns top-level field name when it is a string.
+func (u *Update) Str(name string) (string, bool) {
+	if u.doc != nil {
+		s, ok := u.doc[name].(string)
+		return s, ok
+	}
+	return u.tree.Get(name).Str()
+}
+
+// Given reports whether top-level field name is present and not null: the
+// bucket APIs read a null as the field's absence.
+func (u *Update) Given(name string) bool {
+	if u.doc != nil {
+		return u.doc[name] != nil
+	}
+	return u.tree.Get(name).Given()
+}
+
+// Get returns top-level field name as Value.Any gives it, nil when absent.
+func (u *Update) Get(name string) any {
+	if u.doc != nil {
+		return u.doc[name]
+	}
+	return u.tree.Get(name).Any()
+}
+
+// Fields returns the names of the top-level fields present, sorted.
+func (u *Update) Fields() []string {
+	var names []string
+	if u.doc != nil {
+		names = make([]string, 0, len(u.doc))
+		for k := range u.doc {
+			names = append(names, k)
+		}
+	} else {
+		names = make([]string, 0, u.tree.Len())
+		for k := range u.tree.Members() {
+			name, _ := k.Str()
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Body returns the JSON to send upstream: the received bytes when the
+// document is unchanged, otherwise the document encoded afresh.
+func (u *Update) Body() ([]byte, error) {
+	if u.edited {
+		if err := u.encode(); err != nil {
+			return nil, err
+		}
+	}
+	return u.raw, nil
+}
+
+// encode makes the map the body to send.
+func (u *Update) encode() error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Upstreams compare strings byte for byte; HTML escaping would change them.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(u.doc); err != nil {
+		return err
+	}
+	u.raw, u.tree, u.edited = bytes.TrimRight(buf.Bytes(), "\n"), jsonscan.Value{}, false
+	return nil
+}

@@ -1,0 +1,127 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+)
+
+// agrees walks v through its accessors and requires each to say what
+// encoding/json's reading of the same document says.
+func agrees(t *testing.T, v Value, want any, path string) {
+	t.Helper()
+	switch w := want.(type) {
+	case nil:
+		if v.Type() != Null || !v.Exists() || v.Given() {
+			t.Fatalf("%s: got %v, want null", path, v.Type())
+		}
+	case bool:
+		if b, ok := v.Bool(); !ok || b != w || !v.Given() {
+			t.Fatalf("%s: got %v %v, want %v", path, b, ok, w)
+		}
+	case json.Number:
+		if n, ok := v.Number(); !ok || n != w {
+			t.Fatalf("%s: got %q %v, want %q", path, n, ok, w)
+		}
+	case string:
+		if s, ok := v.Str(); !ok || s != w {
+			t.Fatalf("%s: got %q %v, want %q", path, s, ok, w)
+		}
+		if _, ok := v.Number(); ok {
+			t.Fatalf("%s: a string reads as a number", path)
+		}
+	case []any:
+		if v.Type() != Array || v.Len() != len(w) {
+			t.Fatalf("%s: got %v of %d, want an array of %d", path, v.Type(), v.Len(), len(w))
+		}
+		n := 0
+		for i, e := range v.Items() {
+			if i != n {
+				t.Fatalf("%s: item %d yielded as %d", path, n, i)
+			}
+			agrees(t, e, w[i], path+"["+strconv.Itoa(i)+"]")
+			n++
+		}
+		if n != len(w) {
+			t.Fatalf("%s: %d items yielded, want %d", path, n, len(w))
+		}
+	case map[string]any:
+		if v.Type() != Object || v.Len() != len(w) {
+			t.Fatalf("%s: got %v of %d, want an object of %d", path, v.Type(), v.Len(), len(w))
+		}
+		n := 0
+		for k, e := range v.Members() {
+			key, ok := k.Str()
+			if !ok {
+				t.Fatalf("%s: a key is not a string", path)
+			}
+			if _, ok := w[key]; !ok {
+				t.Fatalf("%s: member %q yielded, not in the document", path, key)
+			}
+			agrees(t, e, w[key], path+"."+key)
+			agrees(t, v.Get(key), w[key], path+"."+key)
+			n++
+		}
+		if n != len(w) {
+			t.Fatalf("%s: %d members yielded, want %d", path, n, len(w))
+		}
+		if v.Get("\x00absent").Exists() {
+			t.Fatalf("%s: an absent member exists", path)
+		}
+	}
+}
+
+func TestValueAccessors(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, `[]`, `null`, `true`, `false`, `-0.5e+3`, `"x"`,
+		`{"a":[1,2.5,{"b":null,"c":[[],{}]}],"d":"\u00e9","e":false,"f":{"g":{"h":[true]}}}`,
+		`[{"k":1},{"k":2},[3,[4]],"s"]`,
+	} {
+		v, err := Parse([]byte(doc), DefaultLimits)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		agrees(t, v, stdRead(t, []byte(doc)), "(root)")
+	}
+}
+
+func TestZeroValueAndWrongTypes(t *testing.T) {
+	var zero Value
+	if zero.Exists() || zero.Given() || zero.Type() != Invalid || zero.Len() != 0 || zero.Any() != nil {
+		t.Error("the zero Value is a value")
+	}
+	v, err := Parse([]byte(`{"s":"x","a":[1]}`), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lookups through the wrong type give the zero Value, never a panic.
+	for _, got := range []Value{v.Get("s").Get("x"), v.Get("a").Get("0"), v.Get("nope").Get("deeper"), zero.Get("x")} {
+		if got.Exists() {
+			t.Errorf("lookup through a non-object found %v", got.Type())
+		}
+	}
+	for range v.Get("s").Items() {
+		t.Error("a string has items")
+	}
+	for range v.Get("a").Members() {
+		t.Error("an array has members")
+	}
+	if _, ok := v.Get("s").Bool(); ok {
+		t.Error("a string reads as a bool")
+	}
+}
+
+// FuzzParse holds the tree's accessors to encoding/json's reading of every
+// document the scanner accepts (FuzzDecode holds Any to it).
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`{"a":[1,"x",null,{"b":[]}]}`, `[[{}],{"c":{"d":true}}]`, `{"k0":0,"k1":{"k0":[false]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Parse(data, DefaultLimits)
+		if err != nil {
+			return
+		}
+		agrees(t, v, stdRead(t, data), "(root)")
+	})
+}
