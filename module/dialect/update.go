@@ -140,6 +140,15 @@ func (u *Update) encode() error {
 	if err := enc.Encode(u.doc); err != nil {
 		return err
 	}
+	u.tree.Release()
 	u.raw, u.tree, u.edited = bytes.TrimRight(buf.Bytes(), "\n"), jsonscan.Value{}, false
 	return nil
+}
+
+// Release gives the update's parsed tree back for the next request's
+// (jsonscan.Value.Release). The update must not be used afterwards; what
+// was read from it (strings, the body) stays valid.
+func (u *Update) Release() {
+	u.tree.Release()
+	u.tree = jsonscan.Value{}
 }

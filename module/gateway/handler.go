@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -95,6 +96,9 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	defer cancel()
 	x.r = x.r.WithContext(ctx)
 	err := handle(x)
+	if x.u != nil {
+		x.u.Release()
+	}
 	took := time.Since(start)
 	x.d.log(h.logger, took)
 	x.d.observe(took)
@@ -306,8 +310,14 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 	if ce == nil {
 		return
 	}
-	// Room for every field below, so the slice is made once.
-	fields := make([]zap.Field, 0, 12)
+	// The fields' slice is reused: cores encode a line before Write
+	// returns, and zap's own cores copy what they keep.
+	buf := fieldsPool.Get().(*[]zap.Field)
+	defer func() {
+		clear(*buf)
+		fieldsPool.Put(buf)
+	}()
+	fields := (*buf)[:0]
 	fields = append(fields, zap.String("api", d.api), zap.Duration("duration", took))
 	if d.requestID != "" {
 		fields = append(fields, zap.String("request_id", d.requestID))
@@ -341,7 +351,14 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 		fields = append(fields, zap.Strings("invalid_fields", cappedList(d.faults)))
 	}
 	ce.Write(fields...)
+	*buf = fields
 }
+
+// fieldsPool holds slices with room for every field of a decision line.
+var fieldsPool = sync.Pool{New: func() any {
+	fields := make([]zap.Field, 0, 12)
+	return &fields
+}}
 
 // observe counts the decision in the metrics.
 func (d *decision) observe(took time.Duration) {

@@ -16,7 +16,6 @@ package jsonscan
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,22 +76,33 @@ func Decode(data []byte, lim Limits) (any, error) {
 }
 
 // Parse parses data as exactly one JSON value under lim, into a tree that
-// costs a fixed few allocations whatever the document holds: one copy of
-// data, which every string and number without escapes is a slice of, and
-// one array of nodes.
+// costs one allocation whatever the document holds: a copy of data, which
+// every string and number without escapes is a slice of. The nodes come
+// from a pool; Release gives them back.
 func Parse(data []byte, lim Limits) (Value, error) {
+	t := treePool.Get().(*tree)
 	sc := scratchPool.Get().(*scratch)
-	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], nodes: sc.nodes[:0]}
+	s := scanner{data: data, src: string(data), lim: lim, stack: sc.stack[:0], nodes: t.nodes[:0]}
 	defer sc.release(&s)
+	err := s.document()
+	t.nodes = s.nodes
+	if err != nil {
+		t.release()
+		return Value{}, err
+	}
+	return Value{t: t}, nil
+}
+
+func (s *scanner) document() error {
 	s.skipSpace()
 	if err := s.value(0); err != nil {
-		return Value{}, err
+		return err
 	}
 	s.skipSpace()
 	if s.pos != len(s.data) {
-		return Value{}, s.fail(Malformed, "unexpected data after the JSON value")
+		return s.fail(Malformed, "unexpected data after the JSON value")
 	}
-	return Value{t: &tree{nodes: slices.Clone(s.nodes)}}, nil
+	return nil
 }
 
 // segment is one step of the path being decoded: an object key or an array
@@ -110,17 +120,15 @@ type scanner struct {
 	pos   int
 	lim   Limits
 	stack []segment
-	// nodes is the tree being built, in scratch memory: it is copied out
-	// once, at its final size.
+	// nodes is the tree being built.
 	nodes []node
-	// how much of stack and nodes was ever in use, to clear before reuse
-	usedStack, usedNodes int
+	// how much of stack was ever in use, to clear before reuse
+	usedStack int
 }
 
 // scratch is the scanner's working memory, reused across documents.
 type scratch struct {
 	stack [16]segment
-	nodes [128]node
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -128,7 +136,6 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // release returns sc to the pool holding nothing of s's document.
 func (sc *scratch) release(s *scanner) {
 	clear(sc.stack[:min(s.usedStack, len(sc.stack))])
-	clear(sc.nodes[:min(s.usedNodes, len(sc.nodes))])
 	scratchPool.Put(sc)
 }
 
@@ -166,7 +173,6 @@ func (s *scanner) pop() { s.stack = s.stack[:len(s.stack)-1] }
 func (s *scanner) add(typ Type, text string) int {
 	i := len(s.nodes)
 	s.nodes = append(s.nodes, node{text: text, typ: typ, end: int32(i + 1)})
-	s.usedNodes = max(s.usedNodes, len(s.nodes))
 	return i
 }
 
@@ -338,6 +344,15 @@ func (s *scanner) array(depth int) error {
 	}
 }
 
+// plain marks the bytes that stand for themselves in a string literal:
+// printable ASCII other than the quote and the backslash.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str decodes a string literal. Invalid UTF-8 and unpaired surrogate escapes
 // are refused: parsers disagree on them (replace, reject or keep).
 func (s *scanner) str() (string, error) {
@@ -347,6 +362,14 @@ func (s *scanner) str() (string, error) {
 	// byte above ASCII needs its UTF-8 checked.
 	var high byte
 	for s.pos < len(s.data) {
+		// Most bytes of a string stand for themselves: skip them with one
+		// table lookup each.
+		for s.pos < len(s.data) && plain[s.data[s.pos]] {
+			s.pos++
+		}
+		if s.pos == len(s.data) {
+			break
+		}
 		c := s.data[s.pos]
 		if c == '"' {
 			if high >= utf8.RuneSelf && !utf8.Valid(s.data[start:s.pos]) {

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"iter"
+	"sync"
 )
 
 // Type is the JSON type of a Value.
@@ -37,6 +38,25 @@ type node struct {
 // tree is a parsed document's nodes, in document order.
 type tree struct{ nodes []node }
 
+// treePool holds trees released after use. Documents the gateway decodes
+// are alike in size, so a released tree's array usually fits the next
+// without growing.
+var treePool = sync.Pool{New: func() any { return &tree{nodes: make([]node, 0, 64)} }}
+
+// maxPooledNodes bounds the arrays kept for reuse, so one large document
+// does not hold its memory for as long as the pool lives.
+const maxPooledNodes = 4096
+
+// release returns t to the pool holding none of its document's strings.
+func (t *tree) release() {
+	if cap(t.nodes) > maxPooledNodes {
+		return
+	}
+	clear(t.nodes)
+	t.nodes = t.nodes[:0]
+	treePool.Put(t)
+}
+
 // Value is one value of a document Parse read. The zero Value is no value
 // (Type Invalid), and reading it, or a member or element of a value of
 // another type, gives the zero Value again, so a chain of lookups needs no
@@ -47,6 +67,16 @@ type Value struct {
 }
 
 func (v Value) node() *node { return &v.t.nodes[v.i] }
+
+// Release gives the memory of the document v was parsed from back for the
+// next Parse. v must be the Value Parse returned, and neither it nor any
+// Value read from it may be used afterwards; strings read from it remain
+// valid. Not releasing a document is never wrong, only costlier.
+func (v Value) Release() {
+	if v.t != nil && v.i == 0 {
+		v.t.release()
+	}
+}
 
 // Type is v's JSON type.
 func (v Value) Type() Type {
