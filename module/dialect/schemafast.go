@@ -1032,13 +1032,19 @@ func plainInt(s string) (int64, bool) {
 	if len(digits) == 0 || len(digits) > 18 {
 		return 0, false
 	}
+	// 18 digits cannot overflow an int64, so no strconv is needed.
+	var n int64
 	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
+		c := digits[i]
+		if c < '0' || c > '9' {
 			return 0, false
 		}
+		n = n*10 + int64(c-'0')
 	}
-	i, err := strconv.ParseInt(s, 10, 64)
-	return i, err == nil
+	if len(digits) < len(s) {
+		n = -n
+	}
+	return n, true
 }
 
 // validateFast runs the fast path; ok is false when the document must go to

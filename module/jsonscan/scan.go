@@ -15,6 +15,7 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -177,14 +178,11 @@ func (s *scanner) add(typ Type, text string) int {
 }
 
 func (s *scanner) skipSpace() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
+	i := s.pos
+	for i < len(s.data) && (s.data[i] == ' ' || s.data[i] == '\t' || s.data[i] == '\n' || s.data[i] == '\r') {
+		i++
 	}
+	s.pos = i
 }
 
 func (s *scanner) value(depth int) error {
@@ -353,6 +351,29 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// skipPlain returns the index of the first byte of data, from i, that does
+// not stand for itself in a string literal. Most bytes of a string do: they
+// are skipped eight at a time while none of the eight is a quote, a
+// backslash, a control character or above ASCII, then one at a time.
+func skipPlain(data []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		// A byte's high bit is set in (y - ones) &^ y for a zero byte of y,
+		// and in x - 0x20 per byte for a byte below 0x20, as in "Bit Twiddling
+		// Hacks"; bytes above ASCII are found by their own high bit.
+		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (x-ones*0x20)&^x | x
+		if special&highs != 0 {
+			break
+		}
+	}
+	for i < len(data) && plain[data[i]] {
+		i++
+	}
+	return i
+}
+
 // str decodes a string literal. Invalid UTF-8 and unpaired surrogate escapes
 // are refused: parsers disagree on them (replace, reject or keep).
 func (s *scanner) str() (string, error) {
@@ -362,11 +383,7 @@ func (s *scanner) str() (string, error) {
 	// byte above ASCII needs its UTF-8 checked.
 	var high byte
 	for s.pos < len(s.data) {
-		// Most bytes of a string stand for themselves: skip them with one
-		// table lookup each.
-		for s.pos < len(s.data) && plain[s.data[s.pos]] {
-			s.pos++
-		}
+		s.pos = skipPlain(s.data, s.pos)
 		if s.pos == len(s.data) {
 			break
 		}

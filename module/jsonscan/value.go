@@ -133,7 +133,9 @@ func (v Value) Get(key string) Value {
 	}
 	nodes := v.t.nodes
 	for i, m := v.i+1, int32(0); m < nodes[v.i].n; i, m = nodes[i+1].end, m+1 {
-		if nodes[i].text == key {
+		// Keys of the same length often differ in their first byte, which
+		// is cheaper to compare than calling for the whole of both.
+		if k := nodes[i].text; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
 			return Value{v.t, i + 1}
 		}
 	}

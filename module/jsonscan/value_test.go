@@ -125,3 +125,24 @@ func FuzzParse(f *testing.F) {
 		agrees(t, v, stdRead(t, data), "(root)")
 	})
 }
+
+// loadBody is the load run's b2_update_bucket body (docs/perf/update.lua).
+const loadBody = `{"accountId":"ACCOUNT_ID","bucketId":"4a48fe8875c6214145260818","bucketType":"allPublic","bucketInfo":{"build":"1"},` +
+	`"corsRules":[{"corsRuleName":"downloadFromAnyOrigin","allowedOrigins":["https"],"allowedHeaders":["range"],` +
+	`"allowedOperations":["b2_download_file_by_id","b2_download_file_by_name"],"exposeHeaders":["x-bz-content-sha1"],"maxAgeSeconds":3600}],` +
+	`"defaultRetention":{"mode":"governance","period":{"duration":2,"unit":"years"}},` +
+	`"defaultServerSideEncryption":{"mode":"SSE-B2","algorithm":"AES256"},"fileLockEnabled":true,` +
+	`"lifecycleRules":[{"daysFromHidingToDeleting":30,"daysFromUploadingToHiding":null,"fileNamePrefix":"backup/1/"}],"ifRevisionIs":1}`
+
+func BenchmarkParse(b *testing.B) {
+	data := []byte(loadBody)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := Parse(data, DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v.Release()
+	}
+}
