@@ -91,7 +91,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // all of its upstream work, and logs and counts what it came to.
 func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	start := time.Now()
-	x.d.api, x.d.call, x.d.requestID = h.client.Name(), x.call.Op, requestID(x.r)
+	x.d.api, x.d.call = h.client.Name(), x.call.Op
 	ctx, cancel := context.WithTimeout(x.r.Context(), time.Duration(h.UpstreamTimeout))
 	defer cancel()
 	x.r = x.r.WithContext(ctx)
@@ -100,7 +100,7 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 		x.u.Release()
 	}
 	took := time.Since(start)
-	x.d.log(h.logger, took)
+	x.d.log(h.logger, took, x.r)
 	x.d.observe(took)
 	return err
 }
@@ -182,18 +182,17 @@ func (h *Handler) upstreamAccount() string {
 // messages are written not to quote the body, and the body's secrets (keys,
 // tokens) must never reach a log.
 type decision struct {
-	api       string
-	call      dialect.Op
-	requestID string // Caddy's {http.request.uuid}, also in the access log
-	key       string // a key id, never a secret or token
-	bucketID  string
-	fields    []string
-	outcome   string
-	status    int
-	reason    string
-	faults    []string
-	kind      dialect.Kind // the refusal's, if refused
-	cause     string       // why the upstream failed, if it did
+	api      string
+	call     dialect.Op
+	key      string // a key id, never a secret or token
+	bucketID string
+	fields   []string
+	outcome  string
+	status   int
+	reason   string
+	faults   []string
+	kind     dialect.Kind // the refusal's, if refused
+	cause    string       // why the upstream failed, if it did
 }
 
 // Outcomes: what a call came to, in its log line's message and the
@@ -304,7 +303,7 @@ var callNames = map[dialect.Op]string{
 
 // log writes the decision at INFO, under the handler's logger
 // (http.handlers.bucketgate), so users can raise or lower it per logger.
-func (d *decision) log(l *zap.Logger, took time.Duration) {
+func (d *decision) log(l *zap.Logger, took time.Duration, r *http.Request) {
 	msg := callNames[d.call] + " " + d.outcome
 	ce := l.Check(zapcore.InfoLevel, msg)
 	if ce == nil {
@@ -319,8 +318,10 @@ func (d *decision) log(l *zap.Logger, took time.Duration) {
 	}()
 	fields := (*buf)[:0]
 	fields = append(fields, zap.String("api", d.api), zap.Duration("duration", took))
-	if d.requestID != "" {
-		fields = append(fields, zap.String("request_id", d.requestID))
+	// Asked for only now that the line is written: Caddy makes the id on
+	// first use, and the access log, written after this, still gets it.
+	if id := requestID(r); id != "" {
+		fields = append(fields, zap.String("request_id", id))
 	}
 	if d.key != "" {
 		fields = append(fields, zap.String("key_id", capped(d.key)))
