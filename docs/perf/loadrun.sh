@@ -3,6 +3,7 @@
 #
 #   docs/perf/loadrun.sh compare [seconds]   five alternated pairs: plain reverse_proxy vs bucketgate
 #   docs/perf/loadrun.sh memory  [seconds]   bucketgate under load, its memory sampled every 10 s
+#   docs/perf/loadrun.sh cpu     [seconds]   two alternated pairs: CPU per request of each process
 #
 # Both proxies run in one Caddy process (docs/perf/proxy.Caddyfile) in front of
 # one upstream process (docs/perf/upstream.Caddyfile), on 127.0.0.1:18701-18703.
@@ -24,7 +25,8 @@ stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/
 trap stop EXIT
 
 "$BIN" run --config docs/perf/upstream.Caddyfile >/dev/null 2>&1 &
-pids+=($!)
+upstream=$!
+pids+=($upstream)
 # bucketgate logs each decision; to /dev/null, so the disk is not part of the run
 "$BIN" run --config docs/perf/proxy.Caddyfile >/dev/null 2>&1 &
 proxy=$!
@@ -87,8 +89,32 @@ memory)
 	done
 	grep -E "requests in|Requests/sec|Non-2xx" "$work/wrk.out" || true
 	;;
+cpu)
+	# CPU time (user and system, from /proc) each process spends per request
+	# while wrk loads one side, measured over the middle of each run.
+	secs=${secs:-10}
+	ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+	hz=$(getconf CLK_TCK)
+	run 18702 5 >/dev/null # warm up both
+	run 18703 5 >/dev/null
+	printf "%-11s %10s %14s %14s %14s\n" side "req/s" "proxy us/req" "upstream us/req" "wrk us/req"
+	for port in 18702 18703 18702 18703; do
+		wrk $WRK_ARGS -d"$((secs + 2))"s -s docs/perf/update.lua "$(url "$port")" >"$work/wrk.out" &
+		load=$!
+		sleep 1
+		p0=$(ticks "$proxy") u0=$(ticks "$upstream") w0=$(ticks "$load")
+		sleep "$secs"
+		p1=$(ticks "$proxy") u1=$(ticks "$upstream") w1=$(ticks "$load")
+		wait "$load"
+		side=plain
+		[[ $port == 18703 ]] && side=bucketgate
+		awk -v side="$side" -v p=$((p1 - p0)) -v u=$((u1 - u0)) -v w=$((w1 - w0)) -v hz="$hz" -v secs="$secs" '
+			/Requests\/sec/ { n = $2 * secs; printf "%-11s %10s %14.1f %14.1f %14.1f\n", side, $2, p / hz * 1e6 / n, u / hz * 1e6 / n, w / hz * 1e6 / n }
+		' "$work/wrk.out"
+	done
+	;;
 *)
-	echo "usage: $0 compare|memory [seconds]" >&2
+	echo "usage: $0 compare|memory|cpu [seconds]" >&2
 	exit 2
 	;;
 esac
