@@ -84,6 +84,15 @@ func (u *Update) Str(name string) (string, bool) {
 	return u.tree.Get(name).Str()
 }
 
+// Has reports whether top-level field name is present, null included.
+func (u *Update) Has(name string) bool {
+	if u.doc != nil {
+		_, ok := u.doc[name]
+		return ok
+	}
+	return u.tree.Get(name).Exists()
+}
+
 // Given reports whether top-level field name is present and not null: the
 // bucket APIs read a null as the field's absence.
 func (u *Update) Given(name string) bool {

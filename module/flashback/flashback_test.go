@@ -367,3 +367,27 @@ func FuzzFilterList(f *testing.F) {
 		}
 	})
 }
+
+// TestToChangeNamesEveryCredentialSent: a credential field sent at all,
+// null included, has no B2 meaning and must reach translation as such, so
+// that the translated update is refused rather than dropping it silently.
+func TestToChangeNamesEveryCredentialSent(t *testing.T) {
+	d := newDialect(t)
+	body := `{"name":"n","key":null,"secret":"` + secret + `"}`
+	r := httptest.NewRequest(http.MethodPut, bucketPath, strings.NewReader(body))
+	call, _ := d.Match(r)
+	u, derr := d.Decode(r, call, func() ([]byte, *dialect.Error) { return []byte(body), nil })
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	c := d.ToChange(u)
+	var got []string
+	for _, x := range c.Extras {
+		if x.Kind == dialect.Credential {
+			got = append(got, x.From)
+		}
+	}
+	if strings.Join(got, ",") != "key,secret" || !c.Name.Set || c.Name.Value != "n" {
+		t.Errorf("credentials %v, name %+v", got, c.Name)
+	}
+}

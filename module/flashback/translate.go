@@ -28,7 +28,7 @@ func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
 	set(&c.Region, "region")
 	set(&c.Endpoint, "endpoint")
 	for _, f := range credentials {
-		if _, ok := u.Doc()[f]; ok {
+		if u.Has(f) {
 			c.Extras = append(c.Extras, dialect.Extra{From: f, Kind: dialect.Credential})
 		}
 	}
