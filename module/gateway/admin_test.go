@@ -167,21 +167,40 @@ func TestVerifiedCallerIsCaddysUser(t *testing.T) {
 	}
 }
 
-// TestDecisionCarriesRequestID: under Caddy's server, the decision line
-// carries {http.request.uuid}, which the access log shows as uuid.
+// TestDecisionCarriesRequestID: under a Caddy server that writes access
+// logs, the decision line carries {http.request.uuid}, which the access log
+// shows as uuid; under one that writes none, there is nothing to match it
+// to, and no id is made.
 func TestDecisionCarriesRequestID(t *testing.T) {
-	h, logs := newHandler(t, &Handler{})
-	r := post(`{"bucketId":"b1"}`)
-	ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
-	extra := new(caddyhttp.ExtraLogFields)
-	ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, extra)
-	r = r.WithContext(ctx)
-	repl := caddyhttp.NewTestReplacer(r)
-	serveNext(t, h, &upstream{answer: bucketAnswer}, r)
-	want, _ := repl.GetString("http.request.uuid")
-	entries := logs.FilterMessage("update forwarded").All()
-	if len(entries) != 1 || want == "" || entries[0].ContextMap()["request_id"] != want {
-		t.Errorf("decision %v, request id %q", logs.All(), want)
+	for _, accessLogs := range []bool{true, false} {
+		h, logs := newHandler(t, &Handler{})
+		r := post(`{"bucketId":"b1"}`)
+		srv := &caddyhttp.Server{}
+		if accessLogs {
+			srv.Logs = &caddyhttp.ServerLogConfig{}
+		}
+		ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
+		ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, srv)
+		extra := new(caddyhttp.ExtraLogFields)
+		ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, extra)
+		r = r.WithContext(ctx)
+		repl := caddyhttp.NewTestReplacer(r)
+		serveNext(t, h, &upstream{answer: bucketAnswer}, r)
+		entries := logs.FilterMessage("update forwarded").All()
+		if len(entries) != 1 {
+			t.Fatalf("access logs %v: decision lines %v", accessLogs, logs.All())
+		}
+		got, logged := entries[0].ContextMap()["request_id"]
+		if !accessLogs {
+			if logged || caddyhttp.GetVar(ctx, "uuid") != nil {
+				t.Errorf("no access logs: request id %v logged, uuid var %v: want none made", got, caddyhttp.GetVar(ctx, "uuid"))
+			}
+			continue
+		}
+		want, _ := repl.GetString("http.request.uuid")
+		if want == "" || got != want {
+			t.Errorf("access logs: decision request_id %v, request id %q", got, want)
+		}
 	}
 }
 

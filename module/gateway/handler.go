@@ -235,11 +235,13 @@ func (d *decision) upstreamFailed(e *dialect.Error) {
 	d.outcome, d.reason, d.cause, d.kind = outcomeUpstreamFailed, e.Message, e.Cause, e.Kind
 }
 
-// requestID is Caddy's id for r, {http.request.uuid}. Asking for it adds it
-// to the access log line too (as uuid), so the two lines can be matched.
+// requestID is Caddy's id for r, {http.request.uuid}, when r's server
+// writes access logs. Asking for it adds it to the access log line too (as
+// uuid), so the two lines can be matched. Without access logs there is no
+// line to match, and the id would cost a random UUID per update for nothing.
 func requestID(r *http.Request) string {
-	if r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey) == nil {
-		return "" // not served by Caddy's HTTP server (unit tests)
+	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); !ok || srv.Logs == nil {
+		return "" // no access log, or not served by Caddy's HTTP server
 	}
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {
