@@ -17,6 +17,7 @@ package jsonscan
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,6 +236,7 @@ func (s *scanner) object(depth int) error {
 	s.pos++ // {
 	at := s.add(Object, "")
 	var seen map[string]bool // for objects of more than linearDup members
+	var keys keySet          // for the others
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
@@ -251,7 +253,7 @@ func (s *scanner) object(depth int) error {
 			return err
 		}
 		s.push(segment{key: key, isKey: true})
-		if s.repeats(at, members, key, &seen) {
+		if s.repeats(at, members, key, &keys, &seen) {
 			s.pos = keyAt
 			return s.fail(Ambiguous, "duplicate key")
 		}
@@ -283,10 +285,28 @@ func (s *scanner) object(depth int) error {
 	}
 }
 
+// keySet is a 64-bit filter of the keys an object has so far, by length and
+// first and last byte: a key whose bit is clear cannot be a repeat, so the
+// earlier keys are compared only when its bit is set.
+type keySet uint64
+
+func keyBit(key string) uint64 {
+	h := uint(len(key))
+	if len(key) > 0 {
+		h = h*31 + uint(key[0])*7 + uint(key[len(key)-1])
+	}
+	return 1 << (h % 64)
+}
+
 // repeats reports whether key is already one of the first members members
 // of the object whose node is at.
-func (s *scanner) repeats(at, members int, key string, seen *map[string]bool) bool {
+func (s *scanner) repeats(at, members int, key string, keys *keySet, seen *map[string]bool) bool {
 	if members <= linearDup {
+		bit := keyBit(key)
+		if uint64(*keys)&bit == 0 {
+			*keys |= keySet(bit)
+			return false
+		}
 		for i, m := at+1, 0; m < members; i, m = int(s.nodes[i+1].end), m+1 {
 			if s.nodes[i].text == key {
 				return true
@@ -362,10 +382,12 @@ func skipPlain(data []byte, i int) int {
 		quote, backslash := x^(ones*'"'), x^(ones*'\\')
 		// A byte's high bit is set in (y - ones) &^ y for a zero byte of y,
 		// and in x - 0x20 per byte for a byte below 0x20, as in "Bit Twiddling
-		// Hacks"; bytes above ASCII are found by their own high bit.
-		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (x-ones*0x20)&^x | x
-		if special&highs != 0 {
-			break
+		// Hacks"; bytes above ASCII are found by their own high bit. A borrow
+		// can mark a byte after a special one, never before it, so the
+		// lowest mark is the first special byte.
+		special := ((quote-ones)&^quote | (backslash-ones)&^backslash | (x-ones*0x20)&^x | x) & highs
+		if special != 0 {
+			return i + bits.TrailingZeros64(special)/8
 		}
 	}
 	for i < len(data) && plain[data[i]] {
@@ -510,7 +532,8 @@ func (s *scanner) number() (string, error) {
 			return "", s.fail(Malformed, "invalid number")
 		}
 	}
-	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+	exponent := s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E')
+	if exponent {
 		s.pos++
 		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
 			s.pos++
@@ -523,11 +546,21 @@ func (s *scanner) number() (string, error) {
 	if len(lit) > s.lim.MaxNumberLen {
 		return "", s.fail(Excessive, fmt.Sprintf("number longer than %d characters", s.lim.MaxNumberLen))
 	}
-	if _, err := strconv.ParseFloat(lit, 64); err != nil {
-		return "", s.fail(Excessive, "number out of range")
+	// Only a literal beyond float64's range (about 1.8e308) is refused, and
+	// one without an exponent has too few digits to be unless it is longer
+	// than maxPlainLen.
+	if exponent || len(lit) > maxPlainLen {
+		if _, err := strconv.ParseFloat(lit, 64); err != nil {
+			return "", s.fail(Excessive, "number out of range")
+		}
 	}
 	return lit, nil
 }
+
+// maxPlainLen is the longest number literal without an exponent that is
+// certainly within float64's range: at most 308 digits before any point,
+// so below 1e308.
+const maxPlainLen = 308
 
 func (s *scanner) digits() int {
 	n := 0

@@ -104,11 +104,110 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Whatever the scanner accepts, encoding/json must read the same way.
+		// Whatever the scanner accepts, encoding/json must read the same way,
+		// and no object in it repeats a key (encoding/json takes the last).
 		if want := stdRead(t, data); !reflect.DeepEqual(v, want) {
 			t.Fatalf("readings differ: %#v vs %#v", v, want)
 		}
+		if key, ok := repeatedKey(data); ok {
+			t.Fatalf("accepted a document repeating the key %q", key)
+		}
 	})
+}
+
+// repeatedKey finds a key repeated within one object of data, which
+// encoding/json accepts, by its token stream.
+func repeatedKey(data []byte) (string, bool) {
+	type frame struct {
+		object, wantKey bool
+		keys            map[string]bool
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.wantKey {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			key := tok.(string)
+			if top.keys[key] {
+				return key, true
+			}
+			top.keys[key] = true
+			top.wantKey = false
+			continue
+		}
+		if top != nil && top.object {
+			top.wantKey = true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantKey: true, keys: map[string]bool{}})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// TestNumberRange: a literal is refused only beyond float64's range,
+// however long, with or without an exponent.
+func TestNumberRange(t *testing.T) {
+	lim := Limits{MaxDepth: 2, MaxNumberLen: 400}
+	nines := strings.Repeat("9", 308)
+	for _, tc := range []struct {
+		lit string
+		ok  bool
+	}{
+		{nines, true},
+		{"-" + nines, true},
+		{nines + ".5", true},
+		{"9" + nines, false},
+		{"-9" + nines, false},
+		{"1" + strings.Repeat("0", 308), true},
+		{"2" + strings.Repeat("0", 308), false},
+		{"1e308", true},
+		{"1e309", false},
+		{"1e-400", true},
+		{"0." + strings.Repeat("0", 350) + "1", true},
+	} {
+		_, err := Decode([]byte(tc.lit), lim)
+		if (err == nil) != tc.ok {
+			t.Errorf("%.20s… (%d characters): error %v, want accepted %v", tc.lit, len(tc.lit), err, tc.ok)
+		}
+		if err != nil && err.(*Error).Kind != Excessive {
+			t.Errorf("%.20s…: %v, want out of range", tc.lit, err)
+		}
+	}
+}
+
+// TestRepeatedKeysWhateverTheirShape: keys alike in length and first and
+// last byte, or not, repeated early or late.
+func TestRepeatedKeysWhateverTheirShape(t *testing.T) {
+	for _, doc := range []string{
+		`{"ab":1,"ab":2}`,
+		`{"axb":1,"ayb":2,"axb":3}`,
+		`{"":1,"":2}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"a":17}`,
+	} {
+		if _, err := Decode([]byte(doc), DefaultLimits); err == nil || err.(*Error).Kind != Ambiguous {
+			t.Errorf("%s: %v, want a duplicate key", doc, err)
+		}
+	}
+	if _, err := Decode([]byte(`{"axb":1,"ayb":2,"azb":3,"":4}`), DefaultLimits); err != nil {
+		t.Errorf("distinct keys of one shape: %v", err)
+	}
 }
 
 // stdRead is encoding/json's reading of data, numbers kept as written.
