@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # The bucketgate load run (docs/performance.md).
 #
-#   docs/perf/loadrun.sh compare [seconds]   five alternated pairs: plain reverse_proxy vs bucketgate
+#   docs/perf/loadrun.sh compare [seconds]   PAIRS alternated pairs: plain reverse_proxy vs bucketgate
 #   docs/perf/loadrun.sh memory  [seconds]   bucketgate under load, its memory sampled every 10 s
 #   docs/perf/loadrun.sh cpu     [seconds]   two alternated pairs: CPU per request of each process
 #
 # Both proxies run in one Caddy process (docs/perf/proxy.Caddyfile) in front of
 # one upstream process (docs/perf/upstream.Caddyfile), on 127.0.0.1:18701-18703.
 # Every request's body differs (docs/perf/update.lua). BIN names the binary
-# (default: built from this checkout); WRK_ARGS the connections and threads.
+# (default: built from this checkout); WRK_ARGS the connections and threads;
+# PAIRS how many pairs compare runs (default 5). On a shared machine whose
+# speed drifts over tens of seconds, many short pairs (PAIRS=21, 4 seconds)
+# give a steadier median than a few long ones.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=${1:-compare}
 secs=${2:-}
 WRK_ARGS=${WRK_ARGS:--t1 -c16}
+PAIRS=${PAIRS:-5}
 work=$(mktemp -d)
 if [[ -z "${BIN:-}" ]]; then
 	BIN=$work/bucketgate
@@ -61,7 +65,7 @@ compare)
 	run 18703 5 >/dev/null
 	printf "%-5s %12s %12s %8s %8s %8s %8s %7s\n" pair "plain req/s" "gate req/s" "p50 +us" "p99 +us" "p50" "p99" ratio
 	: >"$work/pairs"
-	for i in 1 2 3 4 5; do
+	for ((i = 1; i <= PAIRS; i++)); do
 		if ((i % 2)); then
 			read -r prps pp50 pp99 < <(run 18702 "$secs")
 			read -r grps gp50 gp99 < <(run 18703 "$secs")
