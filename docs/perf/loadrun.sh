@@ -4,6 +4,7 @@
 #   docs/perf/loadrun.sh compare [seconds]   PAIRS alternated pairs: plain reverse_proxy vs bucketgate
 #   docs/perf/loadrun.sh memory  [seconds]   bucketgate under load, its memory sampled every 10 s
 #   docs/perf/loadrun.sh cpu     [seconds]   two alternated pairs: CPU per request of each process
+#   docs/perf/loadrun.sh ab A B  [seconds]   PAIRS alternated pairs: bucketgate built as A vs as B
 #
 # Both proxies run in one Caddy process (docs/perf/proxy.Caddyfile) in front of
 # one upstream process (docs/perf/upstream.Caddyfile), on 127.0.0.1:18701-18703.
@@ -12,10 +13,25 @@
 # PAIRS how many pairs compare runs (default 5). On a shared machine whose
 # speed drifts over tens of seconds, many short pairs (PAIRS=21, 4 seconds)
 # give a steadier median than a few long ones.
+#
+# ab compares two builds of the gateway itself, which differ by less than the
+# machine drifts between runs: binary A serves as above, binary B runs its own
+# proxy process on 18712-18713 in front of the same upstream, and each pair
+# loads A's and B's bucketgate in turn (default PAIRS=16, 4 seconds each).
+# It reports, per pair and as medians, B's requests per second over A's and
+# the difference in the proxy's CPU per update. Run a binary against itself
+# to see the noise (about 2% on the development machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=${1:-compare}
-secs=${2:-}
+if [[ $mode == ab ]]; then
+	[[ $# -ge 3 ]] || { echo "usage: $0 ab BIN_A BIN_B [seconds]" >&2; exit 2; }
+	BIN=$2 binB=$3
+	secs=${4:-4}
+	PAIRS=${PAIRS:-16}
+else
+	secs=${2:-}
+fi
 WRK_ARGS=${WRK_ARGS:--t1 -c16}
 PAIRS=${PAIRS:-5}
 work=$(mktemp -d)
@@ -35,7 +51,15 @@ pids+=($upstream)
 "$BIN" run --config docs/perf/proxy.Caddyfile >/dev/null 2>&1 &
 proxy=$!
 pids+=($proxy)
-for port in 18701 18702 18703; do
+ports="18701 18702 18703"
+if [[ $mode == ab ]]; then
+	sed 's/:18702 {/:18712 {/; s/:18703 {/:18713 {/' docs/perf/proxy.Caddyfile >"$work/proxyB.Caddyfile"
+	"$binB" run --config "$work/proxyB.Caddyfile" >/dev/null 2>&1 &
+	proxyB=$!
+	pids+=($proxyB)
+	ports="$ports 18713"
+fi
+for port in $ports; do
 	for _ in $(seq 50); do
 		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
 		sleep 0.2
@@ -117,8 +141,44 @@ cpu)
 		' "$work/wrk.out"
 	done
 	;;
+ab)
+	ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+	hz=$(getconf CLK_TCK)
+	# side PORT PID: loads one side; prints "requests/s proxy-us-per-update"
+	side() {
+		wrk $WRK_ARGS -d"$((secs + 1))"s -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out" &
+		local load=$! p0 p1
+		sleep 0.5
+		p0=$(ticks "$2")
+		sleep "$secs"
+		p1=$(ticks "$2")
+		wait "$load"
+		awk -v p=$((p1 - p0)) -v hz="$hz" -v secs="$secs" '
+			/unexpected status/ { print "error: a request failed" > "/dev/stderr"; exit 1 }
+			/Requests\/sec/ { printf "%s %.1f\n", $2, p / hz * 1e6 / ($2 * secs) }
+		' "$work/wrk.out"
+	}
+	run 18703 3 >/dev/null # warm up both
+	run 18713 3 >/dev/null
+	printf "%-5s %12s %12s %10s %10s %8s %10s\n" pair "A req/s" "B req/s" "A us/upd" "B us/upd" "B/A" "B-A us"
+	: >"$work/pairs"
+	for ((i = 1; i <= PAIRS; i++)); do
+		if ((i % 2)); then
+			read -r arps acpu < <(side 18703 "$proxy")
+			read -r brps bcpu < <(side 18713 "$proxyB")
+		else
+			read -r brps bcpu < <(side 18713 "$proxyB")
+			read -r arps acpu < <(side 18703 "$proxy")
+		fi
+		awk -v i="$i" -v a="$arps" -v b="$brps" -v ac="$acpu" -v bc="$bcpu" 'BEGIN {
+			printf "%-5s %12s %12s %10s %10s %8.3f %+10.1f\n", i, a, b, ac, bc, b / a, bc - ac
+			printf "%.4f %.1f\n", b / a, bc - ac > "/dev/stderr"
+		}' 2>>"$work/pairs"
+	done
+	echo "median B/A $(cut -d' ' -f1 "$work/pairs" | median), median B-A $(cut -d' ' -f2 "$work/pairs" | median) us of proxy CPU per update"
+	;;
 *)
-	echo "usage: $0 compare|memory|cpu [seconds]" >&2
+	echo "usage: $0 compare|memory|cpu [seconds] | ab BIN_A BIN_B [seconds]" >&2
 	exit 2
 	;;
 esac
