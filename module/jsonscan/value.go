@@ -128,15 +128,11 @@ func (v Value) Len() int {
 
 // Get returns the member of object v named key, or the zero Value.
 func (v Value) Get(key string) Value {
-	if v.Type() != Object {
-		return Value{}
-	}
-	nodes := v.t.nodes
-	for i, m := v.i+1, int32(0); m < nodes[v.i].n; i, m = nodes[i+1].end, m+1 {
+	for k, val := range v.Members() {
 		// Keys of the same length often differ in their first byte, which
 		// is cheaper to compare than calling for the whole of both.
-		if k := nodes[i].text; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
-			return Value{v.t, i + 1}
+		if k := k.node().text; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
+			return val
 		}
 	}
 	return Value{}
