@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
 // statusOf asks the admin endpoint, as the admin API would.

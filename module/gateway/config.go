@@ -8,8 +8,8 @@ import (
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 func init() {

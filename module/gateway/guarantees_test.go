@@ -15,7 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
 // Revisions are read exactly as the schema validated them.

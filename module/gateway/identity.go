@@ -11,7 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
 // maxRememberedTokens bounds passthrough mode's in-process memory of

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // The bucket lists the gateway answers for its own keys (gateway mode):

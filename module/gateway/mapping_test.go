@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketgate/bucketgate/module/b2"
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/flashback"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/b2"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/flashback"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // mapping is the translation table: each row is a line of docs/translation.md's

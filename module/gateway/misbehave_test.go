@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
 // badUpstream is a storage API on a real loopback socket that answers most

@@ -9,7 +9,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // Routing in passthrough mode with a realm: every call of a token the

@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/b2"
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/flashback"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/b2"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/flashback"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // api is one API the gateway speaks.

@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // The sign-in calls of APIs that have them (B2's b2_authorize_account):

@@ -13,7 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
+	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
 // provisionedIn provisions h with Caddy's storage in dir.

@@ -13,8 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // fakeB2 is a B2 upstream for translation tests: sign-in, list by bucket id,

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/auth"
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // update is the pipeline, in the order it runs: authenticate → read →

@@ -17,7 +17,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"go.uber.org/zap"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // Everything the gateway sends upstream goes through next (the user's

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // DecodeObject decodes a request body that must be one JSON object, mapping

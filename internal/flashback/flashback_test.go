@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // seedBody is the example body of the PUT /bucket/{bucketId} documentation.

@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // rules checks what the schema leaves to code: the endpoint's parts and the

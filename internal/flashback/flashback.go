@@ -8,8 +8,9 @@ import (
 	"path"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/schema"
 	"github.com/bucketgate/bucketgate/schemas"
 )
 
@@ -19,13 +20,13 @@ const maxBucketIDLen = 128
 
 // Dialect is the Flashback platform API.
 type Dialect struct {
-	schema *dialect.Schema
+	schema *schema.Schema
 	limits jsonscan.Limits
 }
 
 // New compiles the dialect's schema (the built-in one unless o names a file).
 func New(o dialect.Options) (*Dialect, error) {
-	s, err := dialect.LoadSchema(o.SchemaFile, schemas.FlashbackUpdateBucket)
+	s, err := schema.Load(o.SchemaFile, schemas.FlashbackUpdateBucket)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/schema"
 	"github.com/bucketgate/bucketgate/schemas"
 )
 
@@ -30,8 +31,8 @@ const (
 
 // Dialect is the B2 native API.
 type Dialect struct {
-	schema *dialect.Schema // the update body's, possibly the user's own
-	list   *dialect.Schema
+	schema *schema.Schema // the update body's, possibly the user's own
+	list   *schema.Schema
 	limits jsonscan.Limits
 	// nameKey and workspaceKey are the bucketInfo entries that hold a
 	// Flashback bucket's display name and workspace in translation.
@@ -41,11 +42,11 @@ type Dialect struct {
 // New compiles the dialect's schemas (the built-in update schema unless o
 // names a file).
 func New(o dialect.Options) (*Dialect, error) {
-	s, err := dialect.LoadSchema(o.SchemaFile, schemas.B2UpdateBucket)
+	s, err := schema.Load(o.SchemaFile, schemas.B2UpdateBucket)
 	if err != nil {
 		return nil, err
 	}
-	list, err := dialect.CompileSchema(schemas.B2ListBuckets)
+	list, err := schema.Compile(schemas.B2ListBuckets)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package dialect
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/bucketgate/bucketgate/internal/schema"
 	"net/http"
 	"sort"
 	"strconv"
@@ -104,11 +105,9 @@ func (e *Error) Error() string { return e.Message }
 // msg is used as written: it is not a format.
 func NewError(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
 
-// Violation is one failed check of a document.
-type Violation struct {
-	Path    string // e.g. corsRules[1].maxAgeSeconds; "" for the document itself
-	Message string // e.g. "must be at most 86400"
-}
+// Violation is one failed check of a document (schema.Violation), so that
+// the schema's failures and the rules' are reported as one list.
+type Violation = schema.Violation
 
 // Invalid builds the BadRequest refusal for a set of violations, naming every
 // failing field in one message, once, in path order.

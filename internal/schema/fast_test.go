@@ -1,4 +1,4 @@
-package dialect
+package schema
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 	"github.com/bucketgate/bucketgate/schemas"
 )
 
@@ -50,7 +50,7 @@ const keywords = `{
 func fuzzSchemas(tb testing.TB) []*Schema {
 	var out []*Schema
 	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets, []byte(keywords)} {
-		s, err := CompileSchema(src)
+		s, err := Compile(src)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -151,12 +151,12 @@ func rendered(vs []Violation) string {
 	if len(vs) == 0 {
 		return ""
 	}
-	return Invalid(slices.Clone(vs)).Message
+	return strings.Join(sorted(vs), "; ")
 }
 
 func TestFastPathIsUsedForBuiltInSchemasOnly(t *testing.T) {
 	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets} {
-		s, err := LoadSchema("", src)
+		s, err := Load("", src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestFastPathIsUsedForBuiltInSchemasOnly(t *testing.T) {
 	if err := os.WriteFile(file, schemas.B2UpdateBucket, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadSchema(file, nil)
+	s, err := Load(file, nil)
 	if err != nil || s.fast != nil {
 		t.Fatalf("a user's schema must go to gojsonschema alone (%v)", err)
 	}
@@ -185,7 +185,7 @@ func TestFastPathLeavesUnsupportedKeywordsToGojsonschema(t *testing.T) {
 		`{"patternProperties":{"^a":{}}}`,
 		`{"multipleOf":2}`,
 	} {
-		s, err := CompileSchema([]byte(src))
+		s, err := Compile([]byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // Part sizes every B2 sign-in answer carries; the gateway does not proxy

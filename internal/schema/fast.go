@@ -1,4 +1,4 @@
-package dialect
+package schema
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // The fast path validates a document against a built-in schema without

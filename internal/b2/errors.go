@@ -3,7 +3,7 @@ package b2
 import (
 	"net/http"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // codes maps each refusal to B2's status and code. Capability refusals are

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // Default bucketInfo entries that hold a Flashback bucket's display name and

@@ -1,4 +1,4 @@
-package dialect
+package schema
 
 import (
 	"encoding/json"
@@ -6,10 +6,16 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 	"github.com/xeipuuv/gojsonreference"
 	"github.com/xeipuuv/gojsonschema"
 )
+
+// Violation is one failed check of a document.
+type Violation struct {
+	Path    string // e.g. corsRules[1].maxAgeSeconds; "" for the document itself
+	Message string // e.g. "must be at most 86400"
+}
 
 // Schema is a compiled draft-07 JSON Schema for one update document.
 type Schema struct {
@@ -23,11 +29,11 @@ type Schema struct {
 	stringFields map[string]bool
 }
 
-// LoadSchema compiles the schema in file, or the embedded fallback when file
+// Load compiles the schema in file, or the embedded fallback when file
 // is empty. Errors name the file, so a bad user schema is caught at load time.
-func LoadSchema(file string, fallback []byte) (*Schema, error) {
+func Load(file string, fallback []byte) (*Schema, error) {
 	if file == "" {
-		s, err := CompileSchema(fallback)
+		s, err := Compile(fallback)
 		if err != nil {
 			return nil, fmt.Errorf("built-in schema: %v", err)
 		}
@@ -44,9 +50,9 @@ func LoadSchema(file string, fallback []byte) (*Schema, error) {
 	return s, nil
 }
 
-// CompileSchema compiles one of the project's own JSON Schema documents,
+// Compile compiles one of the project's own JSON Schema documents,
 // with the fast path when the schema allows it.
-func CompileSchema(src []byte) (*Schema, error) {
+func Compile(src []byte) (*Schema, error) {
 	s, err := compileSchema(src)
 	if err != nil {
 		return nil, err

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bucketgate/bucketgate/module/dialect"
-	"github.com/bucketgate/bucketgate/module/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // fromQuery builds the update document from GET query parameters, as B2
