@@ -177,20 +177,5 @@ func (h *Handler) status() handlerStatus {
 	return st
 }
 
-// Cleanup takes h out of the admin API's and the metrics' view when its
-// configuration stops, and lets go of its token memory, which the
-// configuration that replaces it already holds, so a reload forgets nothing.
-func (h *Handler) Cleanup() error {
-	loaded.remove(h)
-	if h.tokensKey != "" {
-		_, err := tokenMemories.Delete(h.tokensKey)
-		return err
-	}
-	return nil
-}
-
-// Interface guards
-var (
-	_ caddy.AdminRouter  = (*adminStatus)(nil)
-	_ caddy.CleanerUpper = (*Handler)(nil)
-)
+// Interface guard
+var _ caddy.AdminRouter = (*adminStatus)(nil)

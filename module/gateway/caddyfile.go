@@ -390,6 +390,3 @@ func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
 	*dst = int64(n)
 	return nil
 }
-
-// Interface guard
-var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -1,382 +1,283 @@
 package gateway
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
-	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
-// exchange is one call the gateway handles, from its arrival to its
-// answer: what every step of the call reads and adds to.
-type exchange struct {
-	w    http.ResponseWriter
-	r    *http.Request
-	next caddyhttp.Handler
-	call dialect.Call
-	// who sent the call, once authenticated.
-	who *caller
-	// u and pre are the update and its precondition (updates only).
-	u   *dialect.Update
-	pre precondition
-	// d is what the call came to, for its log line and metrics.
-	d decision
+func init() {
+	caddy.RegisterModule(Handler{})
 }
 
-// verified records that the caller proved to hold the key id: in the
-// decision line, and as Caddy's {http.auth.user.id}, which the access log
-// shows as user_id.
-func (x *exchange) verified(keyID string) {
-	x.d.key = keyID
-	if keyID == "" {
-		return
-	}
-	if repl, ok := x.r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", keyID)
+// Defaults for the size settings.
+const (
+	DefaultMaxBodySize     = 512 << 10
+	DefaultMaxResponseSize = 1 << 20
+	// DefaultUpstreamTimeout bounds everything the gateway does upstream for
+	// one call. B2 and Flashback answer bucket calls in well under a second;
+	// 30 seconds leaves room for a slow sign-in and a read-back while still
+	// answering before most clients give up on their own.
+	DefaultUpstreamTimeout = 30 * time.Second
+)
+
+// Handler gates bucket updates for one storage API. Each update is read,
+// authenticated, validated against the API's JSON Schema and rules, checked
+// against its revision precondition, and only then passed to the next handler;
+// the upstream's answer comes back with an ETag. Requests that are not bucket
+// updates pass to the next handler untouched.
+//
+// Refusals are written in the API's own error shape (B2:
+// {"status","code","message"}; Flashback: {"success":false,"message"}), so
+// they do not go through handle_errors.
+type Handler struct {
+	// API is the API the clients of this handler speak. Required. One of:
+	// "b2" (Backblaze B2 native API, b2_update_bucket on /b2api/v1 to v4), or
+	// "flashback" (Flashback platform API, PUT /bucket/{bucketId}).
+	API string `json:"api,omitempty"`
+
+	// UpstreamAPI is the API of the upstream, when it is not API: the gateway
+	// then translates each update from the client's API into the upstream's
+	// and the answer back (see the mapping in docs/translation.md). Needs mode
+	// gateway, since the gateway holds the upstream credentials. Default: API.
+	UpstreamAPI string `json:"upstream_api,omitempty"`
+
+	// NameInfoKey and WorkspaceInfoKey are the B2 bucketInfo entries that
+	// hold a Flashback bucket's display name and workspace in translation:
+	// two different keys that B2 accepts in bucketInfo (1 to 50 letters,
+	// digits, - and _, not starting with b2-), or the configuration does not
+	// load. Defaults: "name" and "workspaceId".
+	NameInfoKey      string `json:"name_info_key,omitempty"`
+	WorkspaceInfoKey string `json:"workspace_info_key,omitempty"`
+
+	// Schema is the path of a JSON Schema (draft-07) file that replaces the
+	// built-in schema of the API's update body. It is read and compiled once,
+	// when the configuration loads; a file that does not compile fails the load.
+	Schema string `json:"schema,omitempty"`
+
+	// MaxBodySize is the largest update body accepted, in bytes; larger ones
+	// are refused with 413. Default: 512 KiB, room for a B2 update with the
+	// most CORS and lifecycle rules B2 allows.
+	MaxBodySize int64 `json:"max_body_size,omitempty"`
+
+	// MaxDepth is the deepest nesting of objects and arrays accepted in an
+	// update body. Default: 10 (the deepest B2 field is at 5).
+	MaxDepth int `json:"max_depth,omitempty"`
+
+	// RequireRevision refuses, with 428, every update that carries no
+	// revision precondition (an If-Match header, or B2's ifRevisionIs), so
+	// that no client can overwrite a change it has not seen.
+	RequireRevision bool `json:"require_revision,omitempty"`
+
+	// MaxResponseSize is the largest upstream answer the gateway reads: to add
+	// an ETag, map a failed revision test, filter a bucket list, or read the
+	// bucket state it derives revisions from. A larger answer to a call the
+	// gateway handles is refused with 502. Default: 1 MiB.
+	MaxResponseSize int64 `json:"max_response_size,omitempty"`
+
+	// UpstreamTimeout is how long the gateway waits on the upstream for one
+	// call it handles (updates, and the sign-ins and lists it answers): all
+	// of that call's upstream requests together (its sign-in, the bucket
+	// reads, the update itself, the read-back) and its wait for the bucket's
+	// lock. On expiry the client gets 504 in its API's shape, saying whether
+	// the update may have been applied. Calls the gateway only routes are not
+	// bounded by it. Default: 30s.
+	UpstreamTimeout caddy.Duration `json:"upstream_timeout,omitempty"`
+
+	// Mode says whose credentials clients hold. "passthrough" (default):
+	// the upstream's own; the gateway checks what it can, the credential goes
+	// upstream, and the upstream has the last word. "gateway": keys this
+	// gateway issued (keys, keys_file); the gateway signs in to the upstream
+	// with its own credentials (upstream), which clients never see.
+	Mode string `json:"mode,omitempty"`
+
+	// Keys are the gateway keys clients use in gateway mode.
+	Keys []auth.Key `json:"keys,omitempty"`
+
+	// KeysFile is a JSON file of more gateway keys (a list of keys, or
+	// {"keys": [...]}), read when the configuration loads.
+	KeysFile string `json:"keys_file,omitempty"`
+
+	// SigningSecret signs the tokens the gateway issues to B2 clients in
+	// gateway mode; gateways that share it accept each other's tokens, with
+	// no shared store. At least 32 bytes. Use a placeholder such as
+	// {env.BUCKETGATE_SIGNING_SECRET} to keep it out of the configuration.
+	SigningSecret string `json:"signing_secret,omitempty"`
+
+	// ExternalURL is the gateway's address as B2 clients reach it, handed to
+	// them as apiUrl when they sign in through the gateway. Default: the
+	// scheme and Host of each sign-in request.
+	ExternalURL string `json:"external_url,omitempty"`
+
+	// TokenLifetime is how long a B2 token lasts at the gateway: the tokens it
+	// issues in gateway mode, and how long it remembers an upstream token in
+	// passthrough mode. Clients sign in again when it runs out. Default and
+	// maximum: 24h, as B2's own tokens.
+	TokenLifetime caddy.Duration `json:"token_lifetime,omitempty"`
+
+	// Upstream is where the gateway signs in upstream, and with what.
+	Upstream *UpstreamCredentials `json:"upstream,omitempty"`
+
+	// PublicKeyIDs reserves making a B2 bucket public (bucketType allPublic)
+	// in passthrough mode to the upstream application key ids listed; others
+	// are refused. Needs upstream.realm, which is how the gateway learns the
+	// key id behind a token. In gateway mode the reservation is always on:
+	// only keys with allow_public may.
+	PublicKeyIDs []string `json:"public_key_ids,omitempty"`
+
+	// LocalState keeps what instances otherwise share through Caddy's
+	// configured storage in this process alone: passthrough mode's memory of
+	// upstream tokens, and the per-bucket lock around updates under derived
+	// revisions (Flashback, and B2 clients of a Flashback upstream). For a
+	// single instance that wants no storage reads or writes. Instances that
+	// set it do not know each other's tokens and can lose each other's
+	// updates. The token memory survives configuration reloads either way.
+	// Default: off, so that every instance sharing the storage (as Caddy's
+	// certificate management does) behaves as one gateway.
+	LocalState bool `json:"local_state,omitempty"`
+
+	// clientSide is the API the clients speak, upstreamSide the upstream's: the
+	// same side unless translating.
+	clientSide, upstreamSide side
+	keyring                  *auth.Keyring
+	signer                   *auth.Signer
+	tokens                   *auth.TokenStore
+	// tokensKey is the token memory's key in tokenMemories; empty without one.
+	tokensKey string
+	// storage is Caddy's configured storage, where what instances share
+	// lives; nil with local_state, or when the handler shares nothing.
+	storage certmagic.Storage
+	// serialised is true when updates hold the bucket's lock (derived revisions).
+	serialised bool
+	// session is the gateway's own sign-in at the realm of an upstream that
+	// has a sign-in call; only gateway mode signs in with it.
+	session *upstreamSession
+	logger  *zap.Logger
+}
+
+// UpstreamCredentials holds the upstream's sign-in address and the
+// gateway's own credentials there. Secrets may be placeholders such as
+// {env.B2_APP_KEY}, expanded when the configuration loads.
+type UpstreamCredentials struct {
+	// Realm is the B2 sign-in address, such as https://api.backblazeb2.com.
+	// In passthrough mode, setting it makes the gateway proxy
+	// b2_authorize_account there, point the answer's apiUrl at itself, and
+	// remember each token's account, so that it can refuse what a token may
+	// not do and route the token's calls to its account's apiUrl. Without
+	// it, a B2 gateway in passthrough mode refuses sign-ins: passed through,
+	// B2's answer would hand clients B2's own apiUrl, and their updates would
+	// bypass the gateway. Required in gateway mode for B2.
+	Realm string `json:"realm,omitempty"`
+	// KeyID and ApplicationKey are the gateway's own B2 key (gateway mode).
+	KeyID          string `json:"key_id,omitempty"`
+	ApplicationKey string `json:"application_key,omitempty"`
+	// Token is the gateway's own Flashback bearer token (gateway mode).
+	Token string `json:"token,omitempty"`
+}
+
+// Modes.
+const (
+	modePassthrough = "passthrough"
+	modeGateway     = "gateway"
+)
+
+// maxTokenLifetime is how long B2's own tokens last.
+const maxTokenLifetime = 24 * time.Hour
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.bucketgate",
+		New: func() caddy.Module { return new(Handler) },
 	}
 }
 
-// ServeHTTP runs the update pipeline for bucket updates, answers or routes
-// the API's other calls where the identity mode needs it, and passes every
-// other request to next untouched.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	call, ok := h.client.Match(r)
-	if !ok {
-		return next.ServeHTTP(w, r)
+// Provision sets defaults, chooses the two sides' dialects and compiles
+// their schemas, once.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("registering metrics: %v", err)
 	}
-	gateway, routed := h.Mode == modeGateway, h.tokens != nil
-	var handle func(*exchange) error
-	switch refusal := refuseUnmatchable(r, call); {
-	case refusal != nil:
-		// Not judged: so not forwarded either, whatever the mode.
-		handle = func(x *exchange) error { return h.refuse(x, refusal) }
-	case call.Op == dialect.OpUpdate:
-		handle = h.update
-	case call.Op == dialect.OpAuthorize && gateway:
-		handle = h.signIn
-	case call.Op == dialect.OpCreate && routed && len(h.PublicKeyIDs) > 0:
-		handle = h.create
-	case call.Op == dialect.OpAuthorize && routed:
-		handle = h.proxySignIn
-	case call.Op == dialect.OpAuthorize:
-		handle = func(x *exchange) error { return h.refuse(x, errNoRealm) }
-	case call.Op == dialect.OpList && gateway && h.client.workspaceLists != nil:
-		handle = h.listWorkspaces
-	case call.Op == dialect.OpList && gateway && h.translating():
-		handle = h.listAcross
-	case call.Op == dialect.OpList && gateway:
-		handle = h.list
-	case gateway:
-		handle = func(x *exchange) error { return h.refuse(x, h.errNotAnswered()) }
-	case routed:
-		return h.route(w, r, next, call)
-	default:
-		return next.ServeHTTP(w, r)
+	if h.MaxBodySize == 0 {
+		h.MaxBodySize = DefaultMaxBodySize
 	}
-	return h.decide(&exchange{w: w, r: r, next: next, call: call}, handle)
+	if h.MaxDepth == 0 {
+		h.MaxDepth = jsonscan.DefaultLimits.MaxDepth
+	}
+	if h.MaxResponseSize == 0 {
+		h.MaxResponseSize = DefaultMaxResponseSize
+	}
+	if h.UpstreamTimeout == 0 {
+		h.UpstreamTimeout = caddy.Duration(DefaultUpstreamTimeout)
+	}
+	if h.UpstreamAPI == "" {
+		h.UpstreamAPI = h.API
+	}
+	if err := h.provisionSides(); err != nil {
+		return err
+	}
+	if err := h.provisionIdentity(ctx); err != nil {
+		return err
+	}
+	loaded.add(h)
+	return nil
 }
 
-// decide runs handle for a call the gateway handles, under one deadline for
-// all of its upstream work, and logs and counts what it came to.
-func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
-	start := time.Now()
-	x.d.api, x.d.call = h.client.Name(), x.call.Op
-	ctx, cancel := context.WithTimeout(x.r.Context(), time.Duration(h.UpstreamTimeout))
-	defer cancel()
-	x.r = x.r.WithContext(ctx)
-	err := handle(x)
-	if x.u != nil {
-		x.u.Release()
-	}
-	took := time.Since(start)
-	x.d.log(h.logger, took, x.r)
-	x.d.observe(took)
-	return err
-}
-
-// errNotAnswered refuses a gateway credential on a call the gateway does
-// not answer. Passed on, a B2 gateway token would be refused upstream and
-// clients would sign in again forever, and a Flashback key's secret would
-// leave the gateway.
-func (h *Handler) errNotAnswered() *dialect.Error {
-	answers := "bucket updates"
+// Validate checks the settings once they are provisioned.
+func (h *Handler) Validate() error {
 	switch {
-	case h.client.signIn != nil:
-		answers = "sign-ins, bucket lists and bucket updates"
-	case h.client.workspaceLists != nil:
-		answers = "bucket lists and bucket updates"
+	case h.MaxBodySize < 0:
+		return fmt.Errorf("max_body_size must be positive, got %d", h.MaxBodySize)
+	case h.MaxDepth < 1:
+		return fmt.Errorf("max_depth must be at least 1, got %d", h.MaxDepth)
+	case h.MaxResponseSize < 0:
+		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
+	case h.UpstreamTimeout < 0:
+		return fmt.Errorf("upstream_timeout must be positive, got %s", time.Duration(h.UpstreamTimeout))
 	}
-	return dialect.NewError(dialect.Forbidden, "gateway keys are good for "+answers+" only")
+	return h.validateIdentity()
 }
 
-// methodOverrides are the headers some frameworks read to take a request as
-// another method: a POST or GET carrying one could reach the upstream as an
-// update that the gateway never judged.
-var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
-
-// methodOverrideKeys are methodOverrides as keys of an http.Header, so that
-// looking them up on every call canonicalises nothing.
-var methodOverrideKeys = func() []string {
-	keys := make([]string, len(methodOverrides))
-	for i, name := range methodOverrides {
-		keys[i] = http.CanonicalHeaderKey(name)
-	}
-	return keys
-}()
-
-// refuseUnmatchable refuses a call of the API the gateway cannot vouch for
-// as recognised: one its dialect refuses as spelled, or one carrying a
-// method override.
-func refuseUnmatchable(r *http.Request, call dialect.Call) *dialect.Error {
-	if call.Refusal != nil {
-		return call.Refusal
-	}
-	for i, key := range methodOverrideKeys {
-		if len(r.Header[key]) > 0 {
-			return dialect.NewError(dialect.BadRequest, "method override headers ("+methodOverrides[i]+") are not accepted; send the method itself")
-		}
+// Cleanup takes h out of the admin API's and the metrics' view when its
+// configuration stops, and lets go of its token memory, which the
+// configuration that replaces it already holds, so a reload forgets nothing.
+func (h *Handler) Cleanup() error {
+	loaded.remove(h)
+	if h.tokensKey != "" {
+		_, err := tokenMemories.Delete(h.tokensKey)
+		return err
 	}
 	return nil
 }
 
-// refuse answers the call with a refusal in the client's dialect: the one
-// way every refusal is written, so that each is logged and counted.
-func (h *Handler) refuse(x *exchange, e *dialect.Error) error {
-	x.d.refused(e)
-	h.client.WriteError(x.w, e)
-	return nil
-}
-
-// failUpstream answers a call the upstream failed, in the client's dialect,
-// with the cause in the decision line and the metric.
-func (h *Handler) failUpstream(x *exchange, e *dialect.Error) error {
-	x.d.upstreamFailed(e)
-	h.client.WriteError(x.w, e)
-	return nil
-}
-
-// translating reports whether the client's API is not the upstream's.
-func (h *Handler) translating() bool {
-	return h.client.Dialect != h.upstream.Dialect
-}
-
-// upstreamAccount is the account id clients see when the upstream API has
-// no accounts: the upstream API's name.
-func (h *Handler) upstreamAccount() string {
-	return h.upstream.Name()
-}
-
-// decision collects what one update came to, for its single log line. It
-// holds field names and the refusal's message, never values: refusal
-// messages are written not to quote the body, and the body's secrets (keys,
-// tokens) must never reach a log.
-type decision struct {
-	api      string
-	call     dialect.Op
-	key      string // a key id, never a secret or token
-	bucketID string
-	fields   []string
-	outcome  string
-	status   int
-	reason   string
-	faults   []string
-	kind     dialect.Kind // the refusal's, if refused
-	cause    string       // why the upstream failed, if it did
-}
-
-// Outcomes: what a call came to, in its log line's message and the
-// decisions_total metric's outcome label.
-const (
-	// outcomeRefused: the gateway refused the call; nothing went upstream.
-	outcomeRefused = "refused"
-	// outcomePreconditionFailed: an If-Match named another revision.
-	outcomePreconditionFailed = "precondition_failed"
-	// outcomeForwarded: the upstream answered the call, with upstream_status.
-	outcomeForwarded = "forwarded"
-	// outcomeUpstreamFailed: the upstream failed the call, or answered it
-	// in a way the client could not act on.
-	outcomeUpstreamFailed = "upstream_failed"
-	// outcomeUnchanged: a translated update that would change nothing the
-	// upstream keeps, answered without writing.
-	outcomeUnchanged = "unchanged"
-	// outcomeAnswered: a list the gateway answered itself.
-	outcomeAnswered = "answered"
-	// outcomeAccepted: a sign-in the gateway answered with its own token.
-	outcomeAccepted = "accepted"
-	// outcomeRouted: a call the gateway checked and passed on untouched.
-	outcomeRouted = "routed"
-)
-
-func (d *decision) refused(e *dialect.Error) {
-	d.outcome, d.reason, d.faults, d.kind, d.cause = outcomeRefused, e.Message, e.Fields, e.Kind, e.Cause
-	if e.Kind == dialect.PreconditionFailed {
-		d.outcome = outcomePreconditionFailed
-	}
-}
-
-func (d *decision) forwarded(status int) {
-	d.outcome, d.status = outcomeForwarded, status
-}
-
-// upstreamFailed records what the client was told and the cause behind it,
-// such as reverse_proxy's dial error, which only the log shows.
-func (d *decision) upstreamFailed(e *dialect.Error) {
-	d.outcome, d.reason, d.cause, d.kind = outcomeUpstreamFailed, e.Message, e.Cause, e.Kind
-}
-
-// requestID is Caddy's id for r, {http.request.uuid}, when r's server
-// writes access logs. Asking for it adds it to the access log line too (as
-// uuid), so the two lines can be matched. Without access logs there is no
-// line to match, and the id would cost a random UUID per update for nothing.
-func requestID(r *http.Request) string {
-	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); !ok || srv.Logs == nil {
-		return "" // no access log, or not served by Caddy's HTTP server
-	}
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+// ServeHTTP recognises the calls of the client's API and hands each to the
+// step that judges it (serve, in exchange.go); every other request goes to
+// next untouched. next is normally reverse_proxy, and the gateway calls it
+// once per upstream request it makes for a call: its sign-in, the reads of
+// the bucket, the write and the read-back (see Handler).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	call, ok := h.clientSide.Match(r)
 	if !ok {
-		return ""
+		return next.ServeHTTP(w, r)
 	}
-	id, _ := repl.GetString("http.request.uuid")
-	return id
-}
-
-// Bounds on what a decision line repeats of a client's values: bucket ids,
-// field names and key ids are short in both APIs, and a client that sends
-// long or many ones must not be able to grow the log at will.
-const (
-	maxLoggedValue  = 64
-	maxLoggedFields = 32
-	// A refusal's message names the fields at fault, which may be many.
-	maxLoggedReason = 1024
-)
-
-// capped shortens s to maxLoggedValue bytes, saying so.
-func capped(s string) string {
-	if len(s) <= maxLoggedValue {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxLoggedValue], "") + "…(" + strconv.Itoa(len(s)) + " bytes)"
-}
-
-// cappedList is names, at most maxLoggedFields of them, each capped. Names
-// within the bounds, as they normally are, are logged as they are, without
-// a copy.
-func cappedList(names []string) []string {
-	names = names[:min(len(names), maxLoggedFields)]
-	for i, n := range names {
-		if len(n) > maxLoggedValue {
-			out := make([]string, len(names))
-			copy(out, names[:i])
-			for j := i; j < len(names); j++ {
-				out[j] = capped(names[j])
-			}
-			return out
-		}
-	}
-	return names
-}
-
-// unverifiedKey names a key id the gateway has not verified by a short
-// digest: enough to tell repeated attempts apart, and never a secret a client
-// sent in the key id's place.
-func unverifiedKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return "unverified:" + hex.EncodeToString(sum[:6])
-}
-
-var callNames = map[dialect.Op]string{
-	dialect.OpUpdate:    "update",
-	dialect.OpAuthorize: "sign-in",
-	dialect.OpList:      "list",
-	dialect.OpCreate:    "create",
-	dialect.OpOther:     "other",
-}
-
-// log writes the decision at INFO, under the handler's logger
-// (http.handlers.bucketgate), so users can raise or lower it per logger.
-func (d *decision) log(l *zap.Logger, took time.Duration, r *http.Request) {
-	msg := callNames[d.call] + " " + d.outcome
-	ce := l.Check(zapcore.InfoLevel, msg)
-	if ce == nil {
-		return
-	}
-	// The fields' slice is reused: cores encode a line before Write
-	// returns, and zap's own cores copy what they keep.
-	buf := fieldsPool.Get().(*[]zap.Field)
-	defer func() {
-		clear(*buf)
-		fieldsPool.Put(buf)
-	}()
-	fields := (*buf)[:0]
-	fields = append(fields, zap.String("api", d.api), zap.Duration("duration", took))
-	// Asked for only now that the line is written: Caddy makes the id on
-	// first use, and the access log, written after this, still gets it.
-	if id := requestID(r); id != "" {
-		fields = append(fields, zap.String("request_id", id))
-	}
-	if d.key != "" {
-		fields = append(fields, zap.String("key_id", capped(d.key)))
-	}
-	if d.call == dialect.OpUpdate {
-		fields = append(fields, zap.String("bucket_id", capped(d.bucketID)), zap.Strings("fields", cappedList(d.fields)))
-		if len(d.fields) > maxLoggedFields {
-			fields = append(fields, zap.Int("fields_total", len(d.fields)))
-		}
-	}
-	if d.status != 0 {
-		fields = append(fields, zap.Int("upstream_status", d.status))
-	}
-	if d.reason != "" {
-		reason := d.reason
-		if len(reason) > maxLoggedReason {
-			reason = strings.ToValidUTF8(reason[:maxLoggedReason], "") + "…"
-		}
-		fields = append(fields, zap.String("reason", reason))
-	}
-	if d.cause != "" {
-		fields = append(fields, zap.String("cause", d.cause))
-	}
-	if d.kind != 0 {
-		fields = append(fields, zap.Stringer("refusal", d.kind))
-	}
-	if len(d.faults) > 0 {
-		fields = append(fields, zap.Strings("invalid_fields", cappedList(d.faults)))
-	}
-	ce.Write(fields...)
-	*buf = fields
-}
-
-// fieldsPool holds slices with room for every field of a decision line.
-var fieldsPool = sync.Pool{New: func() any {
-	fields := make([]zap.Field, 0, 12)
-	return &fields
-}}
-
-// observe counts the decision in the metrics.
-func (d *decision) observe(took time.Duration) {
-	call := callNames[d.call]
-	refusal := ""
-	if d.kind != 0 {
-		refusal = d.kind.String()
-	}
-	decisionsTotal.WithLabelValues(d.api, call, d.outcome, refusal).Inc()
-	decisionSeconds.WithLabelValues(d.api, call).Observe(took.Seconds())
+	return h.serve(w, r, next, call)
 }
 
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ caddyfile.Unmarshaler       = (*Handler)(nil)
 )

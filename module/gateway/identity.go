@@ -43,7 +43,7 @@ func (h *Handler) provisionIdentity(ctx caddy.Context) error {
 		h.keyring = kr
 		// The keyring keeps only digests; the configured values are not needed.
 		h.Keys = nil
-		if h.client.signIn != nil {
+		if h.clientSide.signIn != nil {
 			if h.SigningSecret == "" {
 				return errors.New("signing_secret is missing: mode gateway signs the tokens it issues to B2 clients with it; set it, such as {env.BUCKETGATE_SIGNING_SECRET}")
 			}
@@ -69,7 +69,7 @@ func (h *Handler) provisionIdentity(ctx caddy.Context) error {
 			}
 			*s.value = v
 		}
-		if up.Realm != "" && h.upstream.signIn != nil {
+		if up.Realm != "" && h.upstreamSide.signIn != nil {
 			h.session = &upstreamSession{}
 			if h.Mode == modePassthrough {
 				mem = h.tokenMemory(up.Realm)
@@ -148,11 +148,11 @@ func (h *Handler) validateIdentity() error {
 	if h.translating() && h.Mode != modeGateway {
 		return fmt.Errorf("upstream_api %s differs from api %s: translation needs mode gateway, since the gateway holds the upstream credentials", h.UpstreamAPI, h.API)
 	}
-	if h.translating() && (h.client.translator == nil || h.upstream.translator == nil) {
+	if h.translating() && (h.clientSide.translator == nil || h.upstreamSide.translator == nil) {
 		return fmt.Errorf("api %s cannot be translated to upstream_api %s", h.API, h.UpstreamAPI)
 	}
 	if up.Realm != "" {
-		if h.upstream.signIn == nil {
+		if h.upstreamSide.signIn == nil {
 			return fmt.Errorf("upstream realm: the %s API has no sign-in call", h.UpstreamAPI)
 		}
 		if _, err := absoluteURL(up.Realm); err != nil {
@@ -175,9 +175,9 @@ func (h *Handler) validateIdentity() error {
 			return errors.New("mode gateway needs at least one key (key or keys_file)")
 		case len(h.PublicKeyIDs) > 0:
 			return errors.New("public_key_ids is for passthrough mode; in gateway mode grant allow_public to keys")
-		case h.upstream.signIn != nil && (up.Realm == "" || up.KeyID == "" || up.ApplicationKey == ""):
+		case h.upstreamSide.signIn != nil && (up.Realm == "" || up.KeyID == "" || up.ApplicationKey == ""):
 			return errors.New("mode gateway needs upstream realm, key_id and application_key: the gateway signs in to B2 itself")
-		case h.upstream.signIn == nil && up.Token == "":
+		case h.upstreamSide.signIn == nil && up.Token == "":
 			return errors.New("mode gateway needs upstream token: the gateway calls Flashback with its own token")
 		}
 		if err := clearRealm(up.Realm); err != nil {

@@ -23,7 +23,7 @@ func (h *Handler) listWorkspaces(x *exchange) error {
 		return h.refuse(x, derr)
 	}
 	x.d.key = who.id()
-	workspace, wallet := h.client.workspaceLists.ListFilters(x.r)
+	workspace, wallet := h.clientSide.workspaceLists.ListFilters(x.r)
 	keep := func(b dialect.Bucket, bucketWallet string) bool {
 		return who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead &&
 			(workspace == "" || b.Workspace == workspace) && (wallet == "" || bucketWallet == wallet)
@@ -40,18 +40,18 @@ func (h *Handler) listWorkspaces(x *exchange) error {
 			}
 		}
 		x.d.outcome = outcomeAnswered
-		h.client.workspaceLists.WriteList(x.w, visible)
+		h.clientSide.workspaceLists.WriteList(x.w, visible)
 		return nil
 	}
 	sub := subRequest(x.r)
 	ans, derr := h.callUpstream(x, sub, func(g dialect.Grant) *dialect.Error {
-		h.upstream.reader.ReadRequest(sub, "", g.AccountID)
+		h.upstreamSide.reader.ReadRequest(sub, "", g.AccountID)
 		return nil
 	})
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
-	body, derr := h.client.workspaceLists.FilterList(ans.status, h.scrubAnswer(ans), keep)
+	body, derr := h.clientSide.workspaceLists.FilterList(ans.status, h.scrubAnswer(ans), keep)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
@@ -72,12 +72,12 @@ func (h *Handler) list(x *exchange) error {
 		return h.refuse(x, derr)
 	}
 	ans, derr := h.callUpstream(x, x.r, func(g dialect.Grant) *dialect.Error {
-		h.client.scopes.SetAccount(u, g.AccountID)
+		h.clientSide.scopes.SetAccount(u, g.AccountID)
 		body, err := u.Body()
 		if err != nil {
 			return dialect.NewError(dialect.BadRequest, "list request cannot be encoded")
 		}
-		h.client.accountLists.ListRequest(x.r, u, body)
+		h.clientSide.accountLists.ListRequest(x.r, u, body)
 		prepareUpstream(x.r)
 		return nil
 	})
@@ -88,7 +88,7 @@ func (h *Handler) list(x *exchange) error {
 	if ans.status != http.StatusOK {
 		return ans.writeTo(x.w, h.scrubAnswer(ans))
 	}
-	body, err := h.client.accountLists.FilterList(h.scrubAnswer(ans), who.key.MayUseBucket, who.key.Has)
+	body, err := h.clientSide.accountLists.FilterList(h.scrubAnswer(ans), who.key.MayUseBucket, who.key.Has)
 	if err != nil {
 		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read"))
 	}
@@ -102,11 +102,11 @@ func (h *Handler) listCall(x *exchange) (*caller, *dialect.Update, *dialect.Erro
 		return nil, nil, derr
 	}
 	x.verified(who.id())
-	if need := h.client.accountLists.ListCapability(); !who.has(need) {
+	if need := h.clientSide.accountLists.ListCapability(); !who.has(need) {
 		return nil, nil, dialect.NewError(dialect.Forbidden, "this key lacks the "+need+" capability")
 	}
 	read := func() ([]byte, *dialect.Error) { return readBody(x.w, x.r, h.MaxBodySize) }
-	u, derr := h.client.accountLists.DecodeList(x.r, x.call, read)
+	u, derr := h.clientSide.accountLists.DecodeList(x.r, x.call, read)
 	return who, u, derr
 }
 
@@ -126,11 +126,11 @@ func (h *Handler) listAcross(x *exchange) error {
 		if b.AccountID == "" {
 			b.AccountID = h.upstreamAccount()
 		}
-		if who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead && h.client.accountLists.ListMatches(u, b) {
+		if who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead && h.clientSide.accountLists.ListMatches(u, b) {
 			visible = append(visible, b)
 		}
 	}
 	x.d.outcome = outcomeAnswered
-	h.client.accountLists.WriteBuckets(x.w, visible)
+	h.clientSide.accountLists.WriteBuckets(x.w, visible)
 	return nil
 }

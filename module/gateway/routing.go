@@ -32,11 +32,11 @@ func (h *Handler) create(x *exchange) error {
 		body, derr = readBody(x.w, x.r, h.MaxBodySize)
 		return body, derr
 	}
-	u, derr := h.client.scopes.DecodeCreate(x.r, x.call, read)
+	u, derr := h.clientSide.scopes.DecodeCreate(x.r, x.call, read)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
-	if h.client.scopes.MakesPublic(u) && !slices.Contains(h.PublicKeyIDs, who.remembered.KeyID) {
+	if h.clientSide.scopes.MakesPublic(u) && !slices.Contains(h.PublicKeyIDs, who.remembered.KeyID) {
 		return h.refuse(x, errPublicKeyIDs)
 	}
 	// The body was read to judge it; the upstream gets it as sent.

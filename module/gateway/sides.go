@@ -74,8 +74,8 @@ func (h *Handler) provisionSides() error {
 	if err != nil {
 		return err
 	}
-	h.client = newSide(d)
-	h.upstream = h.client
+	h.clientSide = newSide(d)
+	h.upstreamSide = h.clientSide
 	if h.UpstreamAPI != h.API {
 		// The user's schema is the client's; the upstream's built-in one
 		// checks every translated update before it is sent.
@@ -83,10 +83,10 @@ func (h *Handler) provisionSides() error {
 		if err != nil {
 			return err
 		}
-		h.upstream = newSide(up)
+		h.upstreamSide = newSide(up)
 	}
 	// The gateway compares derived revisions itself, so it serialises them.
-	h.serialised = h.upstream.derived != nil
+	h.serialised = h.upstreamSide.derived != nil
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 // signIn answers a sign-in with a gateway key (gateway mode) with a signed
 // token that any gateway sharing the signing secret accepts.
 func (h *Handler) signIn(x *exchange) error {
-	keyID, secret, derr := h.client.signIn.SignIn(x.r)
+	keyID, secret, derr := h.clientSide.signIn.SignIn(x.r)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
@@ -47,7 +47,7 @@ func (h *Handler) signIn(x *exchange) error {
 		return h.refuse(x, derr)
 	}
 	ext := h.externalURL(x.r)
-	derr = h.client.signIn.WriteGrant(x.w, x.call, dialect.Grant{
+	derr = h.clientSide.signIn.WriteGrant(x.w, x.call, dialect.Grant{
 		Token:     h.signer.Issue(p.KeyID, now, time.Duration(h.TokenLifetime)),
 		AccountID: g.AccountID,
 		// Gateway tokens are good only here; downloads with them fail
@@ -93,7 +93,7 @@ var errNoRealm = dialect.NewError(dialect.Forbidden, "this gateway passes no sig
 // what the upstream granted the token, and points the answer's API URL at
 // the gateway so the client's later calls come through it.
 func (h *Handler) proxySignIn(x *exchange) error {
-	keyID, _, derr := h.client.signIn.SignIn(x.r)
+	keyID, _, derr := h.clientSide.signIn.SignIn(x.r)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
@@ -109,11 +109,11 @@ func (h *Handler) proxySignIn(x *exchange) error {
 	if ans.status != http.StatusOK {
 		return ans.writeTo(x.w, ans.body.Bytes())
 	}
-	g, err := h.client.signIn.ReadGrant(ans.body.Bytes())
+	g, err := h.clientSide.signIn.ReadGrant(ans.body.Bytes())
 	if err != nil {
 		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
 	}
-	body, err := h.client.signIn.RedirectGrant(ans.body.Bytes(), h.externalURL(x.r))
+	body, err := h.clientSide.signIn.RedirectGrant(ans.body.Bytes(), h.externalURL(x.r))
 	if err != nil {
 		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
 	}

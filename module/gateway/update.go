@@ -31,14 +31,14 @@ func (h *Handler) update(x *exchange) error {
 	x.verified(who.id())
 
 	read := func() ([]byte, *dialect.Error) { return readBody(x.w, x.r, h.MaxBodySize) }
-	u, derr := h.client.Decode(x.r, x.call, read)
+	u, derr := h.clientSide.Decode(x.r, x.call, read)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
 	x.u = u
-	x.d.bucketID, x.d.fields = h.client.BucketID(u), u.Fields()
+	x.d.bucketID, x.d.fields = h.clientSide.BucketID(u), u.Fields()
 
-	if derr := h.client.Validate(u); derr != nil {
+	if derr := h.clientSide.Validate(u); derr != nil {
 		return h.refuse(x, derr)
 	}
 
@@ -103,7 +103,7 @@ func (c *caller) mayUseBucket(id string) bool {
 // upstream token the gateway has seen signed in (passthrough with a realm),
 // or a credential it can only check for form (plain passthrough).
 func (h *Handler) authenticate(r *http.Request) (*caller, *dialect.Error) {
-	cred, derr := h.client.Credential(r)
+	cred, derr := h.clientSide.Credential(r)
 	if derr != nil {
 		return nil, derr
 	}
@@ -153,15 +153,15 @@ func (h *Handler) keyCaller(p *auth.Principal, err error) (*caller, *dialect.Err
 // a bucket public. Workspace grants need the bucket's state and are checked
 // where it is read.
 func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
-	bucket := h.client.BucketID(u)
+	bucket := h.clientSide.BucketID(u)
 	if !c.mayUseBucket(bucket) {
 		return dialect.NewError(dialect.Forbidden, "this key may not use this bucket")
 	}
-	if h.client.scopes == nil {
+	if h.clientSide.scopes == nil {
 		return nil
 	}
 	var missing []string
-	for _, need := range h.client.scopes.Needs(u) {
+	for _, need := range h.clientSide.scopes.Needs(u) {
 		if !c.has(need) {
 			missing = append(missing, need)
 		}
@@ -170,11 +170,11 @@ func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
 		return dialect.NewError(dialect.Forbidden, "this key lacks the capabilities this update needs: "+strings.Join(missing, ", "))
 	}
 	if c.remembered != nil {
-		if acct := h.client.scopes.Account(u); acct != "" && acct != c.remembered.AccountID {
+		if acct := h.clientSide.scopes.Account(u); acct != "" && acct != c.remembered.AccountID {
 			return dialect.NewError(dialect.Forbidden, "accountId is not the account of this token")
 		}
 	}
-	if h.client.scopes.MakesPublic(u) {
+	if h.clientSide.scopes.MakesPublic(u) {
 		switch {
 		case c.key != nil && !c.key.AllowPublic:
 			return dialect.NewError(dialect.Forbidden, "making a bucket public is reserved to keys granted it (allow_public), and this key is not")
@@ -209,10 +209,10 @@ func authoriseWorkspace(c *caller, state dialect.Bucket, target string, moves bo
 // that is not the token's. The gateway would otherwise put its own account
 // in and apply an update B2 itself refuses.
 func (h *Handler) sameAccount(x *exchange) *dialect.Error {
-	if x.who.key == nil || h.client.scopes == nil {
+	if x.who.key == nil || h.clientSide.scopes == nil {
 		return nil
 	}
-	acct := h.client.scopes.Account(x.u)
+	acct := h.clientSide.scopes.Account(x.u)
 	if acct == "" {
 		return nil
 	}
@@ -287,7 +287,7 @@ func (h *Handler) write(x *exchange) error {
 	if derr := h.outbound(x.r, x.u); derr != nil {
 		return h.refuse(x, derr)
 	}
-	if h.upstream.derived != nil {
+	if h.upstreamSide.derived != nil {
 		// The gateway compares derived revisions itself, so no other update
 		// of this bucket, through this process or another instance, may come
 		// between the check, the write and the read of the new revision.
@@ -297,8 +297,8 @@ func (h *Handler) write(x *exchange) error {
 		}
 		defer unlock()
 		if x.pre.set || x.who.key != nil {
-			target, moves := h.upstream.derived.MovesTo(x.u)
-			if _, derr := h.checkState(x, target, moves); derr != nil {
+			target, moves := h.upstreamSide.derived.MovesTo(x.u)
+			if _, derr := h.readCurrent(x, target, moves); derr != nil {
 				return h.refuse(x, derr)
 			}
 		}
@@ -313,7 +313,7 @@ func (h *Handler) outbound(r *http.Request, u *dialect.Update) *dialect.Error {
 	if err != nil {
 		return dialect.NewError(dialect.BadRequest, "update cannot be encoded")
 	}
-	h.upstream.Outbound(r, u, out)
+	h.upstreamSide.Outbound(r, u, out)
 	prepareUpstream(r)
 	return nil
 }
@@ -327,8 +327,8 @@ func (h *Handler) send(x *exchange) error {
 	var derr *dialect.Error
 	if h.Mode == modeGateway {
 		ans, derr = h.callUpstream(x, x.r, func(g dialect.Grant) *dialect.Error {
-			if h.upstream.scopes != nil {
-				h.upstream.scopes.SetAccount(x.u, g.AccountID)
+			if h.upstreamSide.scopes != nil {
+				h.upstreamSide.scopes.SetAccount(x.u, g.AccountID)
 			}
 			return h.outbound(x.r, x.u)
 		})
@@ -346,7 +346,7 @@ func (h *Handler) send(x *exchange) error {
 	defer ans.release()
 	x.d.forwarded(ans.status)
 	body := h.scrubAnswer(ans)
-	if derr := h.upstream.CheckAnswer(ans.status, body); derr != nil {
+	if derr := h.upstreamSide.CheckAnswer(ans.status, body); derr != nil {
 		if ans.status >= 200 && ans.status < 300 {
 			derr.Message += "; it reported success, so the update was most likely applied: read the bucket before retrying"
 		}
@@ -358,12 +358,12 @@ func (h *Handler) send(x *exchange) error {
 		if rev, ok := h.revisionAfter(x, body); ok {
 			ans.header.Set("ETag", etag(rev))
 		}
-		if x.who.key != nil && h.upstream.scopes != nil {
-			if filtered, err := h.upstream.scopes.FilterBucket(body, x.who.key.Has); err == nil {
+		if x.who.key != nil && h.upstreamSide.scopes != nil {
+			if filtered, err := h.upstreamSide.scopes.FilterBucket(body, x.who.key.Has); err == nil {
 				body = filtered
 			}
 		}
-	case x.pre.ifMatch && h.upstream.native != nil && h.upstream.native.IsConflict(ans.status, body):
+	case x.pre.ifMatch && h.upstreamSide.native != nil && h.upstreamSide.native.IsConflict(ans.status, body):
 		return h.refuse(x, errStale)
 	}
 	return ans.writeTo(x.w, body)
@@ -382,10 +382,10 @@ func mayHaveApplied(e *dialect.Error) *dialect.Error {
 // Not finding it leaves the answer without an ETag rather than failing an
 // update the upstream has applied.
 func (h *Handler) revisionAfter(x *exchange, body []byte) (int64, bool) {
-	if h.upstream.native != nil {
-		return h.upstream.native.ResponseRevision(body)
+	if h.upstreamSide.native != nil {
+		return h.upstreamSide.native.ResponseRevision(body)
 	}
-	if h.upstream.derived == nil {
+	if h.upstreamSide.derived == nil {
 		return 0, false
 	}
 	state, derr := h.readBucket(x, x.d.bucketID)
@@ -409,18 +409,18 @@ const maxMergeAttempts = 5
 // revisions are derived, through every instance sharing its storage) never
 // interleave.
 func (h *Handler) writeTranslated(x *exchange) error {
-	change := h.client.translator.ToChange(x.u)
+	change := h.clientSide.translator.ToChange(x.u)
 	unlock, derr := h.lockUpdate(x)
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		current, derr := h.checkState(x, change.Workspace.Value, change.Workspace.Set)
+		current, derr := h.readCurrent(x, change.Workspace.Value, change.Workspace.Set)
 		if derr != nil {
 			return h.refuse(x, derr)
 		}
-		out, vs := h.upstream.translator.FromChange(change, current)
+		out, vs := h.upstreamSide.translator.FromChange(change, current)
 		if len(vs) > 0 {
 			return h.refuse(x, dialect.Invalid(vs))
 		}
@@ -430,7 +430,7 @@ func (h *Handler) writeTranslated(x *exchange) error {
 			x.d.outcome = outcomeUnchanged
 			return h.answerTranslated(x, current)
 		}
-		if derr := h.upstream.Validate(out); derr != nil {
+		if derr := h.upstreamSide.Validate(out); derr != nil {
 			derr.Message = "the translated update is not valid upstream: " + derr.Message
 			return h.refuse(x, derr)
 		}
@@ -443,14 +443,14 @@ func (h *Handler) writeTranslated(x *exchange) error {
 		}
 		x.d.forwarded(ans.status)
 		body := h.scrubAnswer(ans)
-		switch refusal := h.upstream.translator.UpstreamError(ans.status, body); {
+		switch refusal := h.upstreamSide.translator.UpstreamError(ans.status, body); {
 		case ans.status >= 200 && ans.status < 300:
-			updated, ok := h.upstream.translator.UpdatedBucket(body)
+			updated, ok := h.upstreamSide.translator.UpdatedBucket(body)
 			if !ok {
 				if updated, derr = h.readBucket(x, x.d.bucketID); derr != nil {
 					// Applied upstream; only the new revision is unknown.
 					h.logger.Warn("could not read the bucket back after a translated update", zap.String("bucket_id", x.d.bucketID), zap.String("reason", derr.Message))
-					h.client.translator.WriteUpdated(x.w, current)
+					h.clientSide.translator.WriteUpdated(x.w, current)
 					return nil
 				}
 			}
@@ -489,6 +489,6 @@ func backoff(r *http.Request, attempt int) *dialect.Error {
 // its revision as the ETag.
 func (h *Handler) answerTranslated(x *exchange, b dialect.Bucket) error {
 	x.w.Header().Set("ETag", etag(b.Revision))
-	h.client.translator.WriteUpdated(x.w, b)
+	h.clientSide.translator.WriteUpdated(x.w, b)
 	return nil
 }
