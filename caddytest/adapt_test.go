@@ -166,9 +166,9 @@ func TestDirectiveOrder(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ config, want string }{
 		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"s3"}]}]}}}}}`,
-			`api: "s3" is not a known API`},
+			`api 's3' is not known: write b2 or flashback`},
 		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"b2","schema":"/does/not/exist.json"}]}]}}}}}`,
-			`reading schema`},
+			`schema /does/not/exist.json: no such file or directory`},
 		{`{"apps":{"http":{"servers":{"s":{"listen":[":9083"],"routes":[{"handle":[{"handler":"bucketgate","api":"b2","max_body_size":-1}]}]}}}}}`,
 			`max_body_size must be positive`},
 	} {
@@ -188,9 +188,10 @@ func TestLoadErrors(t *testing.T) {
 // saying what to write instead.
 func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
-		{"api b2\n\t\tmax_bodysize 1KiB", "unrecognized subdirective 'max_bodysize', at site.Caddyfile:4"},
+		{"api b2\n\t\tmax_bodysize 1KiB", "unrecognized subdirective 'max_bodysize'; did you mean 'max_body_size'?, at site.Caddyfile:4"},
+		{"api b2\n\t\tschema /does/not/exist.json", "schema /does/not/exist.json: no such file or directory, at site.Caddyfile:4"},
 		{"api s3", "api 's3' is not known: write b2 or flashback, at site.Caddyfile:3"},
-		{"api b2\n\t\tmode gatway", "mode 'gatway' is not known: write passthrough or gateway, at site.Caddyfile:4"},
+		{"api b2\n\t\tmode gatway", "mode 'gatway' is not known: write passthrough or gateway; did you mean 'gateway'?, at site.Caddyfile:4"},
 		{"api b2\n\t\tmax_body_size 1MiB\n\t\tmax_body_size 2MiB", "max_body_size already specified, at site.Caddyfile:5"},
 		{"api b2\n\t\tmode gateway\n\t\tkey k1 {env.K1}\n\t\tupstream {\n\t\t\trealm https://api.backblazeb2.com\n\t\t\tkey_id {env.B2_KEY_ID}\n\t\t\tapplication_key {env.B2_APPLICATION_KEY}\n\t\t}",
 			"mode gateway is missing signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET}), at site.Caddyfile:2"},

@@ -162,65 +162,89 @@ func NewKeyring(keys []Key, file string, repl *caddy.Replacer) (*Keyring, error)
 	return kr, nil
 }
 
-func newEntry(k Key, repl *caddy.Replacer) (*entry, error) {
+// KeyError is a key's refusal, naming the field at fault (capabilities,
+// workspace, expires; "" for the key itself) so that a configuration's
+// errors can point at it.
+type KeyError struct {
+	Field string
+	Err   error
+}
+
+func (e *KeyError) Error() string { return e.Err.Error() }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// Check applies every rule a key obeys on its own, before its secret is
+// expanded: an id without ':' or spaces, known capabilities and roles,
+// non-empty bucket and workspace ids, an RFC 3339 expiry. It needs nothing
+// provisioned, so the Caddyfile adapter runs it to report a key's mistakes
+// at its file and line; NewKeyring runs it on every key as well.
+func (k Key) Check() error {
+	_, err := k.principal()
+	return err
+}
+
+// principal is what the pipeline sees of k, checked.
+func (k Key) principal() (Principal, error) {
 	if k.ID == "" {
-		return nil, errors.New("empty id")
+		return Principal{}, errors.New("empty id")
 	}
 	if strings.IndexFunc(k.ID, func(r rune) bool { return r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return nil, errors.New("id contains ':', a space or a control character")
+		return Principal{}, errors.New("id contains ':', a space or a control character")
 	}
-
-	// A placeholder the replacer does not know (or, with no replacer, any
-	// placeholder) is a typo or a missing replacer: used literally, the
-	// secret would be as public as the configuration that names it.
-	if repl == nil {
-		repl = caddy.NewEmptyReplacer()
-	}
-	secret, err := repl.ReplaceOrErr(k.Secret, false, true)
-	switch {
-	case err != nil:
-		return nil, errors.New("secret holds a placeholder that was not expanded")
-	case secret == "":
-		return nil, errors.New("empty secret (after placeholder expansion)")
-	case utf8.RuneCountInString(secret) < MinSecretLength:
-		return nil, fmt.Errorf("secret shorter than %d characters", MinSecretLength)
-	}
-
 	caps, err := ExpandCapabilities(k.Capabilities)
 	if err != nil {
-		return nil, err
+		return Principal{}, &KeyError{"capabilities", err}
 	}
 	p := Principal{KeyID: k.ID, Name: k.Name, Capabilities: caps, AllowPublic: k.AllowPublic}
-
 	if len(k.Buckets) > 0 {
 		if slices.Contains(k.Buckets, "") {
-			return nil, errors.New("empty bucket id")
+			return Principal{}, &KeyError{"buckets", errors.New("empty bucket id")}
 		}
 		p.Buckets = slices.Compact(slices.Sorted(slices.Values(k.Buckets)))
 	}
-
 	if len(k.Workspaces) > 0 {
 		p.Workspaces = make(map[string]Role, len(k.Workspaces))
 		for ws, name := range k.Workspaces {
 			if ws == "" {
-				return nil, errors.New("empty workspace id")
+				return Principal{}, &KeyError{"workspace", errors.New("empty workspace id")}
 			}
 			r, err := ParseRole(name)
 			if err != nil {
-				return nil, fmt.Errorf("workspace %q: %w", ws, err)
+				return Principal{}, &KeyError{"workspace", fmt.Errorf("workspace %s: %w", ws, err)}
 			}
 			p.Workspaces[ws] = r
 		}
 	}
-
 	if k.Expires != "" {
 		t, err := time.Parse(time.RFC3339, k.Expires)
 		if err != nil {
-			return nil, fmt.Errorf("expires %q is not an RFC 3339 time", k.Expires)
+			return Principal{}, &KeyError{"expires", fmt.Errorf("expires '%s' is not an RFC 3339 time; write one such as 2027-01-31T00:00:00Z", k.Expires)}
 		}
 		p.Expires = t
 	}
+	return p, nil
+}
 
+func newEntry(k Key, repl *caddy.Replacer) (*entry, error) {
+	p, err := k.principal()
+	if err != nil {
+		return nil, err
+	}
+	// A placeholder the replacer does not know, or one that is empty, is a
+	// typo or a missing variable: used literally, the secret would be as
+	// public as the configuration that names it.
+	if repl == nil {
+		repl = caddy.NewEmptyReplacer()
+	}
+	secret, err := Expand(repl, "secret", k.Secret)
+	switch {
+	case err != nil:
+		return nil, err
+	case secret == "":
+		return nil, errors.New("empty secret")
+	case utf8.RuneCountInString(secret) < MinSecretLength:
+		return nil, fmt.Errorf("secret shorter than %d characters", MinSecretLength)
+	}
 	return &entry{digest: sha256.Sum256([]byte(secret)), principal: p}, nil
 }
 

@@ -250,13 +250,13 @@ func TestNewKeyringErrors(t *testing.T) {
 		want []string // in the message, besides "auth:"
 	}{
 		{"empty secret", []Key{with("k1", func(k *Key) { k.Secret = "" })}, "", []string{`key "k1"`, "empty secret"}},
-		{"empty after expansion", []Key{with("k1", func(k *Key) { k.Secret = "{env.BG_TEST_EMPTY}" })}, "", []string{`key "k1"`, "empty secret"}},
+		{"empty after expansion", []Key{with("k1", func(k *Key) { k.Secret = "{env.BG_TEST_EMPTY}" })}, "", []string{`key "k1"`, "secret is empty", "variable BG_TEST_EMPTY"}},
 		{"unexpanded placeholder", []Key{with("k1", func(k *Key) { k.Secret = "{nothing.known}" + secret })}, "", []string{`key "k1"`, "placeholder"}},
 		{"short secret", []Key{with("k1", func(k *Key) { k.Secret = "s3cret7" })}, "", []string{`key "k1"`, "shorter than 8"}},
 		{"duplicate id", []Key{good("k1"), with("k1", func(k *Key) { k.Secret = secret + "-other" })}, "", []string{`key "k1"`, "used twice"}},
 		{"duplicate id across file", []Key{good("k1")}, `[{"id":"k1","secret":"s3cret-value-file"}]`, []string{`key "k1" in keys file`, "used twice"}},
 		{"duplicate secret", []Key{with("k1", func(*Key) {}), with("k2", func(*Key) {})}, "", []string{`key "k2"`, `key "k1"`, "same secret"}},
-		{"unknown role", []Key{with("k1", func(k *Key) { k.Workspaces = map[string]string{"w1": "OWNER"} })}, "", []string{`key "k1"`, `workspace "w1"`, `"OWNER"`, "READ, WRITE, ADMIN"}},
+		{"unknown role", []Key{with("k1", func(k *Key) { k.Workspaces = map[string]string{"w1": "OWNER"} })}, "", []string{`key "k1"`, `workspace w1`, `"OWNER"`, "READ, WRITE, ADMIN"}},
 		{"unknown capability", []Key{with("k1", func(k *Key) { k.Capabilities = []string{"writeBucket"} })}, "", []string{`key "k1"`, `"writeBucket"`, "writeBuckets", "readFiles"}},
 		{"bad expiry", []Key{with("k1", func(k *Key) { k.Expires = "2026-03-01" })}, "", []string{`key "k1"`, "RFC 3339"}},
 		{"empty id", []Key{good("k1"), with("", func(*Key) {})}, "", []string{"key #2 in the configuration", "empty id"}},

@@ -50,30 +50,41 @@ func New(o dialect.Options) (*Dialect, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dialect{schema: s, list: list, limits: o.Limits, nameKey: o.NameKey, workspaceKey: o.WorkspaceKey}
-	if d.nameKey == "" {
-		d.nameKey = DefaultNameKey
-	}
-	if d.workspaceKey == "" {
-		d.workspaceKey = DefaultWorkspaceKey
-	}
-	if err := checkInfoKeys(d.nameKey, d.workspaceKey); err != nil {
+	if err := CheckOptions(o); err != nil {
 		return nil, err
 	}
-	return d, nil
+	nameKey, workspaceKey := infoKeys(o)
+	return &Dialect{schema: s, list: list, limits: o.Limits, nameKey: nameKey, workspaceKey: workspaceKey}, nil
 }
 
-// checkInfoKeys refuses bucketInfo keys for a Flashback bucket's name and
+// infoKeys are the bucketInfo keys o names for a Flashback bucket's display
+// name and workspace, or their defaults.
+func infoKeys(o dialect.Options) (nameKey, workspaceKey string) {
+	nameKey, workspaceKey = o.NameKey, o.WorkspaceKey
+	if nameKey == "" {
+		nameKey = DefaultNameKey
+	}
+	if workspaceKey == "" {
+		workspaceKey = DefaultWorkspaceKey
+	}
+	return nameKey, workspaceKey
+}
+
+// CheckOptions refuses bucketInfo keys for a Flashback bucket's name and
 // workspace that B2 would refuse, or one key for both: either would make
-// translation fail on every update, or mistake a name for a workspace.
-func checkInfoKeys(nameKey, workspaceKey string) error {
+// translation fail on every update, or mistake a name for a workspace. It
+// needs nothing provisioned, so the Caddyfile adapter runs it too.
+func CheckOptions(o dialect.Options) error {
+	nameKey, workspaceKey := infoKeys(o)
 	for _, k := range []struct{ setting, key string }{{"name_info_key", nameKey}, {"workspace_info_key", workspaceKey}} {
 		if !validInfoKey(k.key) {
-			return fmt.Errorf("%s %q is not a key B2 accepts in bucketInfo: 1 to 50 letters, digits, - and _, not starting with b2-", k.setting, k.key)
+			return &dialect.SettingError{Setting: k.setting,
+				Err: fmt.Errorf("%s %q is not a key B2 accepts in bucketInfo: 1 to 50 letters, digits, - and _, not starting with b2-", k.setting, k.key)}
 		}
 	}
 	if nameKey == workspaceKey {
-		return fmt.Errorf("name_info_key and workspace_info_key are both %q: a bucket's name and workspace need keys of their own", nameKey)
+		return &dialect.SettingError{Setting: "workspace_info_key",
+			Err: fmt.Errorf("name_info_key and workspace_info_key are both %q: a bucket's name and workspace need keys of their own", nameKey)}
 	}
 	return nil
 }

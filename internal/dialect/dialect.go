@@ -111,6 +111,18 @@ type Options struct {
 	NameKey, WorkspaceKey string
 }
 
+// SettingError is a refusal of a configuration that names the setting at
+// fault as it is written in a Caddyfile ("upstream realm", "key k1"), so
+// that the Caddyfile adapter can report it at that setting's file and line;
+// a JSON configuration gets the message as it is.
+type SettingError struct {
+	Setting string
+	Err     error
+}
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }
+
 // DerivedRevisions is implemented by dialects whose API has no revision.
 // The gateway derives one from the bucket's state as the upstream reports it
 // (ReadBucket leaves out the fields that change on their own), compares it

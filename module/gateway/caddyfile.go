@@ -1,11 +1,12 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -14,6 +15,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 func init() {
@@ -67,166 +69,127 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 // key may repeat; within its block, capabilities, buckets and workspace may
 // too, and add up. Every other subdirective may appear once: a second one is
-// an error, not a silent override. Names from a fixed list (api,
-// upstream_api, mode, capabilities, roles), URLs, durations and times are
-// checked here, so that mistakes are reported at their file and line, as are
-// the settings mode gateway needs and lacks. Give secrets as {env.NAME}
-// placeholders to keep them out of the adapted configuration.
+// an error, not a silent override. The parser reads each argument's form;
+// the rules the settings obey are the ones Provision applies
+// (checkSettings), run here as well so that a mistake is reported at the
+// file and line of the setting at fault, with the closest known name for a
+// misspelt subdirective. Give secrets as {env.NAME} placeholders to keep
+// them out of the adapted configuration.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	start := d.Token()
-	var realmAt caddyfile.Token
-	seen := make(map[string]bool)
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return d.Errf("%s already specified", name)
-		}
-		seen[name] = true
-		var err error
-		switch name {
-		case "api":
-			err = enumArg(d, &h.API, knownAPINames())
-		case "upstream_api":
-			err = enumArg(d, &h.UpstreamAPI, knownAPINames())
-		case "name_info_key":
-			err = oneArg(d, &h.NameInfoKey)
-		case "workspace_info_key":
-			err = oneArg(d, &h.WorkspaceInfoKey)
-		case "schema":
-			err = oneArg(d, &h.Schema)
-		case "max_body_size":
-			err = sizeArg(d, &h.MaxBodySize)
-		case "max_response_size":
-			err = sizeArg(d, &h.MaxResponseSize)
-		case "max_depth":
-			var s string
-			if err = oneArg(d, &s); err == nil {
-				h.MaxDepth, err = strconv.Atoi(s)
-				if err != nil || h.MaxDepth < 1 {
-					return d.Errf("max_depth must be a positive whole number, got '%s'", s)
-				}
-			}
-		case "require_revision":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			h.RequireRevision = true
-		case "mode":
-			err = enumArg(d, &h.Mode, []string{modePassthrough, modeGateway})
-		case "external_url":
-			err = urlArg(d, &h.ExternalURL)
-		case "upstream_timeout":
-			var v string
-			if err = oneArg(d, &v); err == nil {
-				dur, perr := caddy.ParseDuration(v)
-				if perr != nil || dur <= 0 {
-					return d.Errf("upstream_timeout must be a positive duration such as 30s, got '%s'", v)
-				}
-				h.UpstreamTimeout = caddy.Duration(dur)
-			}
-		case "token_lifetime":
-			var v string
-			if err = oneArg(d, &v); err == nil {
-				dur, perr := caddy.ParseDuration(v)
-				if perr != nil {
-					return d.Errf("invalid token_lifetime '%s': %v; write a duration such as 12h", v, perr)
-				}
-				if dur <= 0 || dur > maxTokenLifetime {
-					return d.Errf("token_lifetime '%s' must be positive and at most 24h, as B2's own tokens", v)
-				}
-				h.TokenLifetime = caddy.Duration(dur)
-			}
-		case "signing_secret":
-			err = oneArg(d, &h.SigningSecret)
-		case "keys_file":
-			err = oneArg(d, &h.KeysFile)
-		case "key":
-			delete(seen, name) // keys repeat
-			err = h.unmarshalKey(d)
-		case "upstream":
-			err = h.unmarshalUpstream(d, &realmAt)
-		case "public_key_ids":
-			err = moreArgs(d, &h.PublicKeyIDs)
-		case "local_state":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			h.LocalState = true
-		default:
-			return d.Errf("unrecognized subdirective '%s'", name)
-		}
-		if err != nil {
-			return err
-		}
+	p := &parse{d: d, at: map[string]caddyfile.Token{"": d.Token()}}
+	if err := block(p, "", handlerSubdirectives, h); err != nil {
+		return err
 	}
-	if h.API == "" {
-		return d.Err("missing required subdirective 'api'")
-	}
-	return h.checkParsed(start, realmAt)
-}
-
-// checkParsed reports, at the directive, the settings a handler needs and
-// lacks, and, at the realm, a gateway key that would travel in clear: the
-// same checks Validate makes, but while the file and line are still known.
-func (h *Handler) checkParsed(start, realmAt caddyfile.Token) error {
-	at := func(tok caddyfile.Token, format string, args ...any) error {
-		return fmt.Errorf(format+", at %s:%d", append(args, tok.File, tok.Line)...)
-	}
-	upstreamAPI := h.UpstreamAPI
-	if upstreamAPI == "" {
-		upstreamAPI = h.API
-	}
-	up := h.Upstream
-	if up == nil {
-		up = new(UpstreamCredentials)
-	}
-	if up.Realm != "" && !signsIn(upstreamAPI) {
-		return at(realmAt, "upstream realm: the %s API has no sign-in call; remove realm", upstreamAPI)
-	}
-	if h.Mode != modeGateway {
-		switch {
-		case upstreamAPI != h.API:
-			return at(start, "upstream_api %s differs from api %s: translation needs 'mode gateway', since the gateway holds the upstream credentials", upstreamAPI, h.API)
-		case len(h.Keys) > 0 || h.KeysFile != "" || h.SigningSecret != "":
-			return at(start, "key, keys_file and signing_secret are for 'mode gateway'; clients in passthrough mode use the upstream's own credentials")
-		case up.KeyID != "" || up.ApplicationKey != "" || up.Token != "":
-			return at(start, "upstream key_id, application_key and token are for 'mode gateway'; in passthrough mode the client's own credentials go upstream")
-		}
-		return nil
-	}
-	if len(h.PublicKeyIDs) > 0 {
-		return at(start, "public_key_ids is for passthrough mode; in 'mode gateway' grant allow_public to keys")
-	}
-	var missing []string
-	if len(h.Keys) == 0 && h.KeysFile == "" {
-		missing = append(missing, "key (or keys_file)")
-	}
-	if signsIn(h.API) && h.SigningSecret == "" {
-		missing = append(missing, "signing_secret (such as signing_secret {env.BUCKETGATE_SIGNING_SECRET})")
-	}
-	if signsIn(upstreamAPI) {
-		for _, s := range []struct{ name, value string }{{"realm", up.Realm}, {"key_id", up.KeyID}, {"application_key", up.ApplicationKey}} {
-			if s.value == "" {
-				missing = append(missing, "upstream "+s.name)
-			}
-		}
-	} else if up.Token == "" {
-		missing = append(missing, "upstream token (such as token {env.FLASHBACK_TOKEN})")
-	}
-	if len(missing) > 0 {
-		return at(start, "mode gateway is missing %s", strings.Join(missing, ", "))
-	}
-	if err := clearRealm(up.Realm); err != nil {
-		return at(realmAt, "%v", err)
+	if err := h.checkSettings(); err != nil {
+		return p.located(err)
 	}
 	return nil
 }
 
-func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
+// parse is the state of one directive's parsing: where each setting was
+// written, for the errors of the rules that judge it afterwards.
+type parse struct {
+	d  *caddyfile.Dispenser
+	at map[string]caddyfile.Token
+}
+
+// subdirective parses one subdirective of a block into its target.
+type subdirective[T any] struct {
+	parse func(p *parse, target T) error
+	// repeats allows the subdirective more than once in its block.
+	repeats bool
+}
+
+// block parses the block the dispenser is at with the subdirectives known
+// there, recording where each was written under its name, after prefix.
+func block[T any](p *parse, prefix string, known map[string]subdirective[T], target T) error {
+	d := p.d
+	seen := make(map[string]bool)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		sub, ok := known[name]
+		if !ok {
+			return d.Errf("unrecognized %ssubdirective '%s'%s", prefix, name, suggest(name, slices.Collect(maps.Keys(known))))
+		}
+		if seen[name] && !sub.repeats {
+			return d.Errf("%s%s already specified", prefix, name)
+		}
+		seen[name] = true
+		p.at[prefix+name] = d.Token()
+		if err := sub.parse(p, target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// located puts a rule's refusal at the file and line of the setting it
+// names: the setting itself, the block it is in, or the directive.
+func (p *parse) located(err error) error {
+	tok := p.at[""]
+	if se, ok := errors.AsType[*dialect.SettingError](err); ok {
+		for s := se.Setting; s != ""; {
+			if t, ok := p.at[s]; ok {
+				tok = t
+				break
+			}
+			i := strings.LastIndexByte(s, ' ')
+			if i < 0 {
+				break
+			}
+			s = s[:i]
+		}
+	}
+	return fmt.Errorf("%v, at %s:%d", err, tok.File, tok.Line)
+}
+
+var handlerSubdirectives map[string]subdirective[*Handler]
+
+func init() {
+	handlerSubdirectives = map[string]subdirective[*Handler]{
+		"api":                {parse: func(p *parse, h *Handler) error { return p.enumArg(&h.API, knownAPINames()) }},
+		"upstream_api":       {parse: func(p *parse, h *Handler) error { return p.enumArg(&h.UpstreamAPI, knownAPINames()) }},
+		"name_info_key":      {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.NameInfoKey) }},
+		"workspace_info_key": {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.WorkspaceInfoKey) }},
+		"schema":             {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.Schema) }},
+		"max_body_size":      {parse: func(p *parse, h *Handler) error { return p.sizeArg(&h.MaxBodySize) }},
+		"max_response_size":  {parse: func(p *parse, h *Handler) error { return p.sizeArg(&h.MaxResponseSize) }},
+		"max_depth":          {parse: func(p *parse, h *Handler) error { return p.countArg(&h.MaxDepth) }},
+		"require_revision":   {parse: func(p *parse, h *Handler) error { return p.flag(&h.RequireRevision) }},
+		"mode":               {parse: func(p *parse, h *Handler) error { return p.enumArg(&h.Mode, []string{modePassthrough, modeGateway}) }},
+		"external_url":       {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.ExternalURL) }},
+		"upstream_timeout":   {parse: func(p *parse, h *Handler) error { return p.durationArg(&h.UpstreamTimeout) }},
+		"token_lifetime":     {parse: func(p *parse, h *Handler) error { return p.durationArg(&h.TokenLifetime) }},
+		"signing_secret":     {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.SigningSecret) }},
+		"keys_file":          {parse: func(p *parse, h *Handler) error { return p.oneArg(&h.KeysFile) }},
+		"key":                {parse: (*parse).key, repeats: true},
+		"upstream": {parse: func(p *parse, h *Handler) error {
+			if p.d.NextArg() {
+				return p.d.ArgErr()
+			}
+			h.Upstream = new(UpstreamCredentials)
+			return block(p, "upstream ", upstreamSubdirectives, h.Upstream)
+		}},
+		"public_key_ids": {parse: func(p *parse, h *Handler) error { return p.moreArgs(&h.PublicKeyIDs) }},
+		"local_state":    {parse: func(p *parse, h *Handler) error { return p.flag(&h.LocalState) }},
+	}
+}
+
+var upstreamSubdirectives = map[string]subdirective[*UpstreamCredentials]{
+	"realm":           {parse: func(p *parse, u *UpstreamCredentials) error { return p.oneArg(&u.Realm) }},
+	"key_id":          {parse: func(p *parse, u *UpstreamCredentials) error { return p.oneArg(&u.KeyID) }},
+	"application_key": {parse: func(p *parse, u *UpstreamCredentials) error { return p.oneArg(&u.ApplicationKey) }},
+	"token":           {parse: func(p *parse, u *UpstreamCredentials) error { return p.oneArg(&u.Token) }},
+}
+
+// key parses key <id> <secret> [{...}]. The key's rules (auth.Key.Check)
+// are checked with the others, at the key's line.
+func (p *parse) key(h *Handler) error {
+	d := p.d
 	var k auth.Key
 	if !d.Args(&k.ID, &k.Secret) || d.NextArg() {
 		return d.ArgErr()
@@ -236,104 +199,41 @@ func (h *Handler) unmarshalKey(d *caddyfile.Dispenser) error {
 			return d.Errf("key %s already specified", k.ID)
 		}
 	}
-	seen := make(map[string]bool)
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		switch name {
-		case "name", "allow_public", "expires":
-			// capabilities, buckets and workspace add up; these do not.
-			if seen[name] {
-				return d.Errf("%s already specified for key %s", name, k.ID)
-			}
-			seen[name] = true
-		}
-		var err error
-		switch name {
-		case "name":
-			err = oneArg(d, &k.Name)
-		case "capabilities":
-			n := len(k.Capabilities)
-			if err = moreArgs(d, &k.Capabilities); err == nil {
-				if _, cerr := auth.ExpandCapabilities(k.Capabilities[n:]); cerr != nil {
-					return d.Errf("key %s: %v", k.ID, cerr)
-				}
-			}
-		case "buckets":
-			err = moreArgs(d, &k.Buckets)
-		case "workspace":
-			var ws, role string
-			if !d.Args(&ws, &role) || d.NextArg() {
-				return d.ArgErr()
-			}
-			if k.Workspaces == nil {
-				k.Workspaces = make(map[string]string)
-			}
-			if _, dup := k.Workspaces[ws]; dup {
-				return d.Errf("workspace %s already specified for key %s", ws, k.ID)
-			}
-			if _, rerr := auth.ParseRole(role); rerr != nil {
-				return d.Errf("key %s, workspace %s: %v", k.ID, ws, rerr)
-			}
-			k.Workspaces[ws] = role
-		case "allow_public":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			k.AllowPublic = true
-		case "expires":
-			if err = oneArg(d, &k.Expires); err == nil {
-				if _, terr := time.Parse(time.RFC3339, k.Expires); terr != nil {
-					return d.Errf("key %s: expires '%s' is not an RFC 3339 time; write one such as 2027-01-31T00:00:00Z", k.ID, k.Expires)
-				}
-			}
-		default:
-			return d.Errf("unrecognized key subdirective '%s'", d.Val())
-		}
-		if err != nil {
-			return err
-		}
+	p.at["key "+k.ID] = d.Token()
+	if err := block(p, "key "+k.ID+" ", keySubdirectives, &k); err != nil {
+		return err
 	}
 	h.Keys = append(h.Keys, k)
 	return nil
 }
 
-func (h *Handler) unmarshalUpstream(d *caddyfile.Dispenser, realmAt *caddyfile.Token) error {
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	h.Upstream = new(UpstreamCredentials)
-	seen := make(map[string]bool)
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		if seen[d.Val()] {
-			return d.Errf("upstream %s already specified", d.Val())
+var keySubdirectives = map[string]subdirective[*auth.Key]{
+	"name":         {parse: func(p *parse, k *auth.Key) error { return p.oneArg(&k.Name) }},
+	"capabilities": {parse: func(p *parse, k *auth.Key) error { return p.moreArgs(&k.Capabilities) }, repeats: true},
+	"buckets":      {parse: func(p *parse, k *auth.Key) error { return p.moreArgs(&k.Buckets) }, repeats: true},
+	"workspace": {repeats: true, parse: func(p *parse, k *auth.Key) error {
+		var ws, role string
+		if !p.d.Args(&ws, &role) || p.d.NextArg() {
+			return p.d.ArgErr()
 		}
-		seen[d.Val()] = true
-		var err error
-		switch d.Val() {
-		case "realm":
-			*realmAt = d.Token()
-			err = urlArg(d, &h.Upstream.Realm)
-		case "key_id":
-			err = oneArg(d, &h.Upstream.KeyID)
-		case "application_key":
-			err = oneArg(d, &h.Upstream.ApplicationKey)
-		case "token":
-			err = oneArg(d, &h.Upstream.Token)
-		default:
-			return d.Errf("unrecognized upstream subdirective '%s'", d.Val())
+		if _, dup := k.Workspaces[ws]; dup {
+			return p.d.Errf("workspace %s already specified for key %s", ws, k.ID)
 		}
-		if err != nil {
-			return err
+		if k.Workspaces == nil {
+			k.Workspaces = make(map[string]string)
 		}
-	}
-	return nil
+		k.Workspaces[ws] = role
+		return nil
+	}},
+	"allow_public": {parse: func(p *parse, k *auth.Key) error { return p.flag(&k.AllowPublic) }},
+	"expires":      {parse: func(p *parse, k *auth.Key) error { return p.oneArg(&k.Expires) }},
 }
 
 // moreArgs appends the line's remaining arguments, at least one, to dst.
-func moreArgs(d *caddyfile.Dispenser, dst *[]string) error {
-	more := d.RemainingArgs()
+func (p *parse) moreArgs(dst *[]string) error {
+	more := p.d.RemainingArgs()
 	if len(more) == 0 {
-		return d.ArgErr()
+		return p.d.ArgErr()
 	}
 	*dst = append(*dst, more...)
 	return nil
@@ -342,51 +242,112 @@ func moreArgs(d *caddyfile.Dispenser, dst *[]string) error {
 // oneArg reads the setting's one argument (Dispenser.AllArgs). Its error
 // names the setting and never quotes an argument, which may be a secret
 // such as signing_secret or application_key.
-func oneArg(d *caddyfile.Dispenser, dst *string) error {
-	name := d.Val()
-	if !d.AllArgs(dst) {
-		return d.Errf("%s takes exactly one argument", name)
+func (p *parse) oneArg(dst *string) error {
+	name := p.d.Val()
+	if !p.d.AllArgs(dst) {
+		return p.d.Errf("%s takes exactly one argument", name)
 	}
+	return nil
+}
+
+// flag reads a setting that takes no argument.
+func (p *parse) flag(dst *bool) error {
+	if p.d.NextArg() {
+		return p.d.ArgErr()
+	}
+	*dst = true
 	return nil
 }
 
 // enumArg reads one argument that must be one of known.
-func enumArg(d *caddyfile.Dispenser, dst *string, known []string) error {
-	name := d.Val()
-	if err := oneArg(d, dst); err != nil {
+func (p *parse) enumArg(dst *string, known []string) error {
+	name := p.d.Val()
+	if err := p.oneArg(dst); err != nil {
 		return err
 	}
 	if !slices.Contains(known, *dst) {
-		return d.Errf("%s '%s' is not known: write %s", name, *dst, strings.Join(known, " or "))
+		return p.d.Errf("%s '%s' is not known: write %s%s", name, *dst, strings.Join(known, " or "), suggest(*dst, known))
 	}
 	return nil
 }
 
-// urlArg reads one absolute http or https URL with no path, unless it is a
-// placeholder, which only the load can judge.
-func urlArg(d *caddyfile.Dispenser, dst *string) error {
-	name := d.Val()
-	if err := oneArg(d, dst); err != nil {
-		return err
-	}
-	if strings.Contains(*dst, "{") {
-		return nil
-	}
-	if _, err := absoluteURL(*dst); err != nil {
-		return d.Errf("%s: %v", name, err)
-	}
-	return nil
-}
-
-func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
+// sizeArg reads a positive size such as 512KiB.
+func (p *parse) sizeArg(dst *int64) error {
 	var s string
-	if err := oneArg(d, &s); err != nil {
+	if err := p.oneArg(&s); err != nil {
 		return err
 	}
 	n, err := humanize.ParseBytes(s)
 	if err != nil || n == 0 || n > 1<<40 {
-		return d.Errf("invalid size '%s': want a positive size such as 512KiB", s)
+		return p.d.Errf("invalid size '%s': want a positive size such as 512KiB", s)
 	}
 	*dst = int64(n)
 	return nil
+}
+
+// countArg reads a positive whole number.
+func (p *parse) countArg(dst *int) error {
+	name := p.d.Val()
+	var s string
+	if err := p.oneArg(&s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return p.d.Errf("%s must be a positive whole number, got '%s'", name, s)
+	}
+	*dst = n
+	return nil
+}
+
+// durationArg reads a positive duration such as 30s.
+func (p *parse) durationArg(dst *caddy.Duration) error {
+	name := p.d.Val()
+	var s string
+	if err := p.oneArg(&s); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil || dur <= 0 {
+		return p.d.Errf("%s must be a positive duration such as 30s, got '%s'", name, s)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+// suggest names the known word closest to a misspelt one, as "; did you
+// mean 'x'?", when one is close enough to be the likely intent.
+func suggest(word string, known []string) string {
+	best, bestDist := "", len(word)/3+2
+	slices.Sort(known)
+	for _, k := range known {
+		if d := editDistance(word, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean '" + best + "'?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -201,10 +202,14 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision sets defaults, chooses the two sides' dialects and compiles
-// their schemas, once.
+// Provision checks the settings (config.go), sets the defaults, builds the
+// two sides' dialects and compiles their schemas, and prepares the identity
+// mode's keys, signer and token memory, once.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := h.checkSettings(); err != nil {
+		return err
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("registering metrics: %v", err)
 	}
@@ -233,19 +238,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// Validate checks the settings once they are provisioned.
+// Validate checks what only the provisioned handler knows: that a gateway
+// has keys once its keys file is read.
 func (h *Handler) Validate() error {
-	switch {
-	case h.MaxBodySize < 0:
-		return fmt.Errorf("max_body_size must be positive, got %d", h.MaxBodySize)
-	case h.MaxDepth < 1:
-		return fmt.Errorf("max_depth must be at least 1, got %d", h.MaxDepth)
-	case h.MaxResponseSize < 0:
-		return fmt.Errorf("max_response_size must be positive, got %d", h.MaxResponseSize)
-	case h.UpstreamTimeout < 0:
-		return fmt.Errorf("upstream_timeout must be positive, got %s", time.Duration(h.UpstreamTimeout))
+	if h.Mode == modeGateway && h.keyring.Len() == 0 {
+		return errors.New("mode gateway needs at least one key (key or keys_file)")
 	}
-	return h.validateIdentity()
+	return nil
 }
 
 // Cleanup takes h out of the admin API's and the metrics' view when its

@@ -14,8 +14,10 @@ import (
 	"github.com/bucketgate/bucketgate/internal/auth"
 )
 
-// TestIdentityLoadErrors: configurations that cannot work are refused when
-// they load, naming the setting.
+// TestIdentityLoadErrors: what only a load can judge (placeholders'
+// values, a keys file's content) and what only JSON can write (negative
+// numbers) is refused when the configuration loads, naming the setting and
+// the placeholder, never a secret. TestSettingRules covers the rest.
 func TestIdentityLoadErrors(t *testing.T) {
 	t.Setenv("BG_TEST_SIGNING", "a-signing-secret-of-at-least-32-bytes!")
 	key := []auth.Key{{ID: "k1", Secret: "secret-one", Capabilities: []string{"all"}}}
@@ -25,27 +27,19 @@ func TestIdentityLoadErrors(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		{"unknown mode", Handler{API: "b2", Mode: "proxy"}, `mode: "proxy" is not a mode`},
-		{"keys in passthrough", Handler{API: "b2", Keys: key}, "keys, keys_file and signing_secret are for mode gateway"},
-		{"upstream credentials in passthrough", Handler{API: "b2", Upstream: &UpstreamCredentials{KeyID: "x", ApplicationKey: "y"}}, "upstream credentials are for mode gateway"},
-		{"public ids without realm", Handler{API: "b2", PublicKeyIDs: []string{"k"}}, "public_key_ids needs upstream realm"},
-		{"gateway without keys", Handler{API: "b2", Mode: "gateway", SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}, "needs at least one key"},
-		{"gateway without signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, Upstream: b2up}, "signing_secret is missing"},
-		{"signing secret placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_UNSET}", Upstream: b2up}, "signing_secret holds a placeholder that is unknown or empty"},
+		{"gateway whose keys file holds none", Handler{API: "b2", Mode: "gateway", KeysFile: writeTemp(t, "keys.json", "[]"), SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: b2up}, "needs at least one key"},
+		{"signing secret placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_UNSET}", Upstream: b2up},
+			"signing_secret is empty: the environment variable BG_TEST_UNSET, which {env.BG_TEST_UNSET} names, is not set (or empty) where Caddy runs"},
 		{"application key placeholder unset", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
-			Upstream: &UpstreamCredentials{Realm: b2up.Realm, KeyID: "id", ApplicationKey: "{env.BG_TEST_UNSET}"}}, "upstream application_key holds a placeholder"},
-		{"token placeholder misspelt", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &UpstreamCredentials{Token: "{env_FLASHBACK_TOKEN}"}}, "upstream token holds a placeholder"},
-		{"http realm off this machine", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}",
-			Upstream: &UpstreamCredentials{Realm: "http://api.backblazeb2.com", KeyID: "id", ApplicationKey: "app-key"}}, "in clear"},
+			Upstream: &UpstreamCredentials{Realm: b2up.Realm, KeyID: "id", ApplicationKey: "{env.BG_TEST_UNSET}"}}, "upstream application_key is empty: the environment variable BG_TEST_UNSET"},
+		{"token placeholder misspelt", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &UpstreamCredentials{Token: "{env_FLASHBACK_TOKEN}"}},
+			"upstream token holds the placeholder {env_FLASHBACK_TOKEN}, which is not known here"},
 		{"short signing secret", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "short", Upstream: b2up}, "signing_secret"},
-		{"B2 gateway without upstream key", Handler{API: "b2", Mode: "gateway", Keys: key, SigningSecret: "{env.BG_TEST_SIGNING}", Upstream: &UpstreamCredentials{Realm: b2up.Realm}}, "needs upstream realm, key_id and application_key"},
-		{"Flashback gateway without token", Handler{API: "flashback", Mode: "gateway", Keys: key}, "needs upstream token"},
-		{"realm for Flashback", Handler{API: "flashback", Upstream: &UpstreamCredentials{Realm: "https://x.example"}}, "has no sign-in call"},
-		{"bad realm", Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "api.backblazeb2.com"}}, "upstream realm"},
-		{"bad external_url", Handler{API: "b2", ExternalURL: "https://gw.example/b2"}, "external_url"},
-		{"long token lifetime", Handler{API: "b2", TokenLifetime: caddy.Duration(25 * time.Hour)}, "token_lifetime"},
-		{"key secret placeholder unset", Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k", Secret: "{env.BG_TEST_UNSET}"}}, Upstream: &UpstreamCredentials{Token: "t"}}, "keys:"},
-		{"public ids in gateway mode", Handler{API: "flashback", Mode: "gateway", Keys: key, Upstream: &UpstreamCredentials{Token: "t"}, PublicKeyIDs: []string{"k"}}, "public_key_ids is for passthrough mode"},
+		{"key secret placeholder unset", Handler{API: "flashback", Mode: "gateway", Keys: []auth.Key{{ID: "k", Secret: "{env.BG_TEST_UNSET}"}}, Upstream: &UpstreamCredentials{Token: "t"}},
+			`keys: auth: key "k" in the configuration: secret is empty: the environment variable BG_TEST_UNSET`},
+		{"negative size", Handler{API: "b2", MaxBodySize: -1}, "max_body_size must be positive, got -1"},
+		{"negative timeout", Handler{API: "b2", UpstreamTimeout: caddy.Duration(-time.Second)}, "upstream_timeout must be a positive duration, got -1s"},
+		{"unknown mode", Handler{API: "b2", Mode: "proxy"}, "mode 'proxy' is not known: write passthrough or gateway"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,18 +17,36 @@ type api struct {
 	// typ is a nil value of the dialect's type: what the API can do, known
 	// while the configuration is parsed, before any dialect is built.
 	typ dialect.Dialect
+	// checkOptions, if set, checks the options the dialect would be built
+	// with, so that the Caddyfile adapter can report them at their line.
+	checkOptions func(dialect.Options) error
 }
 
 // dialects are the APIs the gateway speaks, by configuration name.
 var dialects = map[string]api{
-	"b2":        {func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) }, (*b2.Dialect)(nil)},
-	"flashback": {func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) }, (*flashback.Dialect)(nil)},
+	"b2":        {func(o dialect.Options) (dialect.Dialect, error) { return b2.New(o) }, (*b2.Dialect)(nil), b2.CheckOptions},
+	"flashback": {func(o dialect.Options) (dialect.Dialect, error) { return flashback.New(o) }, (*flashback.Dialect)(nil), nil},
 }
 
 // signsIn reports whether the API named has a sign-in call.
 func signsIn(name string) bool {
 	_, ok := dialects[name].typ.(dialect.SignIn)
 	return ok
+}
+
+// translates reports whether the API named takes part in translation.
+func translates(name string) bool {
+	_, ok := dialects[name].typ.(dialect.Translator)
+	return ok
+}
+
+// dialectOptions are the options both sides' dialects are built with.
+func (h *Handler) dialectOptions() dialect.Options {
+	lim := jsonscan.DefaultLimits
+	if h.MaxDepth > 0 {
+		lim.MaxDepth = h.MaxDepth
+	}
+	return dialect.Options{Limits: lim, NameKey: h.NameInfoKey, WorkspaceKey: h.WorkspaceInfoKey}
 }
 
 // side is one API the handler speaks, the clients' or the upstream's: its
@@ -67,9 +85,7 @@ func newSide(d dialect.Dialect) side {
 // provisionSides builds the client's side from api and schema, and the
 // upstream's from upstream_api when it differs.
 func (h *Handler) provisionSides() error {
-	lim := jsonscan.DefaultLimits
-	lim.MaxDepth = h.MaxDepth
-	opts := dialect.Options{Limits: lim, NameKey: h.NameInfoKey, WorkspaceKey: h.WorkspaceInfoKey}
+	opts := h.dialectOptions()
 	d, err := newDialect("api", h.API, opts, h.Schema)
 	if err != nil {
 		return err

@@ -360,8 +360,8 @@ func TestProvisionErrors(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		{Handler{API: "s3"}, `api: "s3" is not a known API (known: b2, flashback)`},
-		{Handler{API: "b2", Schema: "/nonexistent/schema.json"}, "reading schema"},
+		{Handler{API: "s3"}, "api 's3' is not known: write b2 or flashback"},
+		{Handler{API: "b2", Schema: "/nonexistent/schema.json"}, "schema /nonexistent/schema.json: no such file or directory"},
 	} {
 		err := tc.h.Provision(ctx)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
