@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// TestOperatorsView runs the demo and looks at it as an operator would: the
-// access log names the verified key and shares the request's id with the
-// gateway's decision line, and the admin API's /bucketgate/status reports
-// each handler and its upstream session, with no secret.
+// TestOperatorsView runs the demo and looks at it as an operator would: on
+// a site with an access log, the access line names the verified key and
+// carries the gateway's decision under bucketgate, with no line of its own;
+// and the admin API's /bucketgate/status reports each handler and its
+// upstream session, with no secret.
 func TestOperatorsView(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	cfg := strings.Replace(withLog(t, demoConfig(t), logFile), "\n:18080 {\n", "\n:18080 {\n\tlog\n", 1)
@@ -23,7 +24,7 @@ func TestOperatorsView(t *testing.T) {
 		t.Fatalf("update: %d %s", status, body)
 	}
 
-	var decision, access map[string]any
+	var access map[string]any
 	for _, line := range logLines(t, logFile) {
 		var entry map[string]any
 		if json.Unmarshal([]byte(line), &entry) != nil {
@@ -31,19 +32,24 @@ func TestOperatorsView(t *testing.T) {
 		}
 		switch {
 		case entry["msg"] == "update forwarded":
-			decision = entry
+			t.Errorf("a decision line of its own beside the access line: %s", line)
 		case entry["logger"] == "http.log.access" && strings.HasSuffix(toStr(entry["request"], "uri"), "b2_update_bucket"):
 			access = entry
 		}
 	}
-	if decision == nil || access == nil {
-		t.Fatalf("no decision or access line for the update in %s", logLines(t, logFile))
+	if access == nil {
+		t.Fatalf("no access line for the update in %s", logLines(t, logFile))
 	}
 	if access["user_id"] != "demo-gw-key-id" {
 		t.Errorf("access log user_id %v, want the verified key id", access["user_id"])
 	}
-	if id, _ := decision["request_id"].(string); id == "" || access["uuid"] != id {
-		t.Errorf("decision request_id %v, access log uuid %v: want the same id", decision["request_id"], access["uuid"])
+	decision, _ := access["bucketgate"].(map[string]any)
+	if decision["call"] != "update" || decision["outcome"] != "forwarded" || decision["key_id"] != "demo-gw-key-id" ||
+		decision["bucket_id"] != demoBucketID || decision["upstream_status"] != float64(200) || decision["api"] != "b2" {
+		t.Errorf("the access line's decision: %v", access["bucketgate"])
+	}
+	if fields, _ := decision["fields"].([]any); len(fields) != 3 {
+		t.Errorf("the decision's fields: %v", decision["fields"])
 	}
 
 	status, _, body = do(t, tester, "GET", "http://localhost:2999/bucketgate/status", "")

@@ -167,40 +167,48 @@ func TestVerifiedCallerIsCaddysUser(t *testing.T) {
 	}
 }
 
-// TestDecisionCarriesRequestID: under a Caddy server that writes access
-// logs, the decision line carries {http.request.uuid}, which the access log
-// shows as uuid; under one that writes none, there is nothing to match it
-// to, and no id is made.
-func TestDecisionCarriesRequestID(t *testing.T) {
-	for _, accessLogs := range []bool{true, false} {
-		h, logs := newHandler(t, &Handler{})
-		r := post(`{"bucketId":"b1"}`)
-		srv := &caddyhttp.Server{}
-		if accessLogs {
-			srv.Logs = &caddyhttp.ServerLogConfig{}
-		}
-		ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
-		ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, srv)
-		extra := new(caddyhttp.ExtraLogFields)
-		ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, extra)
-		r = r.WithContext(ctx)
-		repl := caddyhttp.NewTestReplacer(r)
-		serveNext(t, h, &upstream{answer: bucketAnswer}, r)
-		entries := logs.FilterMessage("update forwarded").All()
-		if len(entries) != 1 {
-			t.Fatalf("access logs %v: decision lines %v", accessLogs, logs.All())
-		}
-		got, logged := entries[0].ContextMap()["request_id"]
-		if !accessLogs {
-			if logged || caddyhttp.GetVar(ctx, "uuid") != nil {
-				t.Errorf("no access logs: request id %v logged, uuid var %v: want none made", got, caddyhttp.GetVar(ctx, "uuid"))
+// TestOneLinePerDecision: under a Caddy server that writes an access log
+// for the call, the decision rides on the access line (ExtraLogFields,
+// under bucketgate) and writes no line of its own; where no access line is
+// written (no access log, a skipped host, log_skip), the decision is a line
+// of its own. Either way it is recorded once, and no request id is made.
+func TestOneLinePerDecision(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		logs   *caddyhttp.ServerLogConfig
+		skip   bool
+		riding bool
+	}{
+		{"no access log", nil, false, false},
+		{"access log", &caddyhttp.ServerLogConfig{}, false, true},
+		{"host skipped", &caddyhttp.ServerLogConfig{SkipHosts: []string{"example.com"}}, false, false},
+		{"host mapped", &caddyhttp.ServerLogConfig{LoggerNames: map[string]caddyhttp.StringArray{"example.com": {"gw"}}, SkipUnmappedHosts: true}, false, true},
+		{"unmapped host skipped", &caddyhttp.ServerLogConfig{SkipUnmappedHosts: true}, false, false},
+		{"log_skip", &caddyhttp.ServerLogConfig{}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, logs := newHandler(t, &Handler{})
+			r := post(`{"bucketId":"b1"}`)
+			vars := map[string]any{}
+			if tc.skip {
+				vars[caddyhttp.LogSkipVar] = true
 			}
-			continue
-		}
-		want, _ := repl.GetString("http.request.uuid")
-		if want == "" || got != want {
-			t.Errorf("access logs: decision request_id %v, request id %q", got, want)
-		}
+			ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars)
+			ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, &caddyhttp.Server{Logs: tc.logs})
+			extra := new(caddyhttp.ExtraLogFields)
+			ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, extra)
+			r = r.WithContext(ctx)
+			serveNext(t, h, &upstream{answer: bucketAnswer}, r)
+
+			// The access line's content is checked with a real Caddy, in
+			// caddytest (TestOperatorsView).
+			if lines := logs.FilterMessage("update forwarded").All(); len(lines) != map[bool]int{true: 0, false: 1}[tc.riding] {
+				t.Errorf("decision lines of its own: %v", lines)
+			}
+			if caddyhttp.GetVar(ctx, "uuid") != nil {
+				t.Error("a request id was made")
+			}
+		})
 	}
 }
 

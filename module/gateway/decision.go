@@ -3,14 +3,14 @@ package gateway
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -75,22 +75,6 @@ func (d *decision) upstreamFailed(e *dialect.Error) {
 	d.outcome, d.reason, d.cause, d.kind = outcomeUpstreamFailed, e.Message, e.Cause, e.Kind
 }
 
-// requestID is Caddy's id for r, {http.request.uuid}, when r's server
-// writes access logs. Asking for it adds it to the access log line too (as
-// uuid), so the two lines can be matched. Without access logs there is no
-// line to match, and the id would cost a random UUID per update for nothing.
-func requestID(r *http.Request) string {
-	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); !ok || srv.Logs == nil {
-		return "" // no access log, or not served by Caddy's HTTP server
-	}
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok {
-		return ""
-	}
-	id, _ := repl.GetString("http.request.uuid")
-	return id
-}
-
 // Bounds on what a decision line repeats of a client's values: bucket ids,
 // field names and key ids are short in both APIs, and a client that sends
 // long or many ones must not be able to grow the log at will.
@@ -143,65 +127,97 @@ var callNames = map[dialect.Op]string{
 	dialect.OpOther:     "other",
 }
 
-// log writes the decision at INFO, under the handler's logger
-// (http.handlers.bucketgate), so users can raise or lower it per logger.
-func (d *decision) log(l *zap.Logger, took time.Duration, r *http.Request) {
-	msg := callNames[d.call] + " " + d.outcome
-	ce := l.Check(zapcore.InfoLevel, msg)
-	if ce == nil {
+// record writes the decision once. Where the site writes an access log for
+// the call, the decision rides on that line, under the key bucketgate (as
+// caddyhttp.ExtraLogFields carries log_append's fields), and no line of its
+// own is written; elsewhere it is a line of its own, at INFO, under the
+// handler's logger (http.handlers.bucketgate), so users can raise or lower
+// it per logger. Either way every decision is recorded, once.
+func (d *decision) record(l *zap.Logger, took time.Duration, r *http.Request) {
+	if extra, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok && accessLogged(r) {
+		extra.Add(zap.Object("bucketgate", d))
 		return
 	}
-	// The fields' slice is reused: cores encode a line before Write
-	// returns, and zap's own cores copy what they keep.
-	buf := fieldsPool.Get().(*[]zap.Field)
-	defer func() {
-		clear(*buf)
-		fieldsPool.Put(buf)
-	}()
-	fields := (*buf)[:0]
-	fields = append(fields, zap.String("api", d.api), zap.Duration("duration", took))
-	// Asked for only now that the line is written: Caddy makes the id on
-	// first use, and the access log, written after this, still gets it.
-	if id := requestID(r); id != "" {
-		fields = append(fields, zap.String("request_id", id))
+	if ce := l.Check(zapcore.InfoLevel, callNames[d.call]+" "+d.outcome); ce != nil {
+		ce.Write(zap.Inline(d), zap.Duration("duration", took))
 	}
+}
+
+// accessLogged reports whether r's server will write r to an access log, as
+// caddyhttp.Server decides it: logs configured, the host not skipped, and
+// the request not marked log_skip.
+func accessLogged(r *http.Request) bool {
+	srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	if !ok || srv.Logs == nil {
+		return false
+	}
+	if skip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.LogSkipVar).(bool); skip {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	for name := range srv.Logs.LoggerNames {
+		if certmagic.MatchWildcard(host, name) {
+			return true
+		}
+	}
+	for _, skipped := range srv.Logs.SkipHosts {
+		if certmagic.MatchWildcard(host, skipped) {
+			return false
+		}
+	}
+	return !srv.Logs.SkipUnmappedHosts
+}
+
+// MarshalLogObject writes the decision's fields: on the access log line
+// (under bucketgate) or inline on its own line.
+func (d *decision) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("call", callNames[d.call])
+	enc.AddString("outcome", d.outcome)
+	enc.AddString("api", d.api)
 	if d.key != "" {
-		fields = append(fields, zap.String("key_id", capped(d.key)))
+		enc.AddString("key_id", capped(d.key))
 	}
 	if d.call == dialect.OpUpdate {
-		fields = append(fields, zap.String("bucket_id", capped(d.bucketID)), zap.Strings("fields", cappedList(d.fields)))
+		enc.AddString("bucket_id", capped(d.bucketID))
+		_ = enc.AddArray("fields", nameList(cappedList(d.fields)))
 		if len(d.fields) > maxLoggedFields {
-			fields = append(fields, zap.Int("fields_total", len(d.fields)))
+			enc.AddInt64("fields_total", int64(len(d.fields)))
 		}
 	}
 	if d.status != 0 {
-		fields = append(fields, zap.Int("upstream_status", d.status))
+		enc.AddInt64("upstream_status", int64(d.status))
 	}
 	if d.reason != "" {
 		reason := d.reason
 		if len(reason) > maxLoggedReason {
 			reason = strings.ToValidUTF8(reason[:maxLoggedReason], "") + "…"
 		}
-		fields = append(fields, zap.String("reason", reason))
+		enc.AddString("reason", reason)
 	}
 	if d.cause != "" {
-		fields = append(fields, zap.String("cause", d.cause))
+		enc.AddString("cause", d.cause)
 	}
 	if d.kind != 0 {
-		fields = append(fields, zap.Stringer("refusal", d.kind))
+		enc.AddString("refusal", d.kind.String())
 	}
 	if len(d.faults) > 0 {
-		fields = append(fields, zap.Strings("invalid_fields", cappedList(d.faults)))
+		_ = enc.AddArray("invalid_fields", nameList(cappedList(d.faults)))
 	}
-	ce.Write(fields...)
-	*buf = fields
+	return nil
 }
 
-// fieldsPool holds slices with room for every field of a decision line.
-var fieldsPool = sync.Pool{New: func() any {
-	fields := make([]zap.Field, 0, 12)
-	return &fields
-}}
+// nameList logs a list of names as an array.
+type nameList []string
+
+func (n nameList) MarshalLogArray(enc zapcore.ArrayEncoder) error {
+	for _, s := range n {
+		enc.AppendString(s)
+	}
+	return nil
+}
 
 // observe counts the decision in the metrics.
 func (d *decision) observe(took time.Duration) {

@@ -90,7 +90,7 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 		x.u.Release()
 	}
 	took := time.Since(start)
-	x.d.log(h.logger, took, x.r)
+	x.d.record(h.logger, took, x.r)
 	x.d.observe(took)
 	return err
 }
