@@ -1,17 +1,13 @@
 package b2
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // Part sizes every B2 sign-in answer carries; the gateway does not proxy
@@ -106,39 +102,66 @@ func (*Dialect) WriteGrant(w http.ResponseWriter, call dialect.Call, g dialect.G
 }
 
 // ReadGrant implements dialect.SignIn for the answers of every version.
-func (*Dialect) ReadGrant(body []byte) (dialect.Grant, error) {
-	if !gjson.ValidBytes(body) {
-		return dialect.Grant{}, errors.New("sign-in answer is not JSON")
+// Every field it reads must have the type B2 gives it: a sign-in answer
+// that says otherwise is not one the gateway can act on.
+func (*Dialect) ReadGrant(a *dialect.Answer) (dialect.Grant, *dialect.Error) {
+	root, derr := a.Object("B2's sign-in answer")
+	if derr != nil {
+		return dialect.Grant{}, derr
 	}
-	root := gjson.ParseBytes(body)
+	bad := func(what string) (dialect.Grant, *dialect.Error) {
+		return dialect.Grant{}, dialect.NewError(dialect.UpstreamFailed, "B2's sign-in answer cannot be read: "+what)
+	}
 	api := root
-	if s := root.Get("apiInfo.storageApi"); s.Exists() {
+	if s := root.Get("apiInfo").Get("storageApi"); s.Exists() {
+		if s.Type() != jsonscan.Object {
+			return bad("apiInfo.storageApi is not an object")
+		}
 		api = s
 	}
-	g := dialect.Grant{
-		Token:       root.Get("authorizationToken").String(),
-		AccountID:   root.Get("accountId").String(),
-		APIURL:      api.Get("apiUrl").String(),
-		DownloadURL: api.Get("downloadUrl").String(),
-		S3APIURL:    api.Get("s3ApiUrl").String(),
+	var g dialect.Grant
+	for _, f := range []struct {
+		in   jsonscan.Value
+		name string
+		dst  *string
+	}{
+		{root, "authorizationToken", &g.Token}, {root, "accountId", &g.AccountID},
+		{api, "apiUrl", &g.APIURL}, {api, "downloadUrl", &g.DownloadURL}, {api, "s3ApiUrl", &g.S3APIURL},
+	} {
+		v := f.in.Get(f.name)
+		if s, ok := v.Str(); ok {
+			*f.dst = s
+		} else if v.Given() {
+			return bad(f.name + " is not a string")
+		}
 	}
 	allowed := api.Get("allowed")
 	if !allowed.Exists() {
 		allowed = api // v3 keeps these beside apiUrl
 	}
-	for _, c := range allowed.Get("capabilities").Array() {
-		g.Capabilities = append(g.Capabilities, c.String())
-	}
-	if list := allowed.Get("buckets"); list.IsArray() {
-		g.Buckets = []dialect.BucketRef{}
-		for _, b := range list.Array() {
-			g.Buckets = append(g.Buckets, dialect.BucketRef{ID: b.Get("id").String(), Name: b.Get("name").String()})
+	for _, c := range allowed.Get("capabilities").Items() {
+		name, ok := c.Str()
+		if !ok {
+			return bad("a capability is not a string")
 		}
-	} else if id := allowed.Get("bucketId"); id.Type == gjson.String {
-		g.Buckets = []dialect.BucketRef{{ID: id.String(), Name: allowed.Get("bucketName").String()}}
+		g.Capabilities = append(g.Capabilities, name)
+	}
+	if list := allowed.Get("buckets"); list.Type() == jsonscan.Array {
+		g.Buckets = []dialect.BucketRef{}
+		for _, b := range list.Items() {
+			id, ok := b.Get("id").Str()
+			if !ok {
+				return bad("an allowed bucket has no id")
+			}
+			name, _ := b.Get("name").Str()
+			g.Buckets = append(g.Buckets, dialect.BucketRef{ID: id, Name: name})
+		}
+	} else if id, ok := allowed.Get("bucketId").Str(); ok {
+		name, _ := allowed.Get("bucketName").Str()
+		g.Buckets = []dialect.BucketRef{{ID: id, Name: name}}
 	}
 	if g.Token == "" || g.AccountID == "" || g.APIURL == "" {
-		return dialect.Grant{}, errors.New("sign-in answer lacks authorizationToken, accountId or apiUrl")
+		return bad("it lacks authorizationToken, accountId or apiUrl")
 	}
 	return g, nil
 }
@@ -146,11 +169,12 @@ func (*Dialect) ReadGrant(body []byte) (dialect.Grant, error) {
 // RedirectGrant implements dialect.SignIn. The API URL is top level in
 // v1 and v2 answers and under apiInfo.storageApi from v3 on; downloadUrl and
 // s3ApiUrl keep pointing at B2, since the gateway gates bucket calls only.
-func (*Dialect) RedirectGrant(body []byte, apiURL string) ([]byte, error) {
-	doc, err := decodeJSON(body)
-	if err != nil {
-		return nil, err
+func (*Dialect) RedirectGrant(a *dialect.Answer, apiURL string) ([]byte, *dialect.Error) {
+	root, derr := a.Object("B2's sign-in answer")
+	if derr != nil {
+		return nil, derr
 	}
+	doc := root.Any().(map[string]any)
 	target := doc
 	if info, ok := doc["apiInfo"].(map[string]any); ok {
 		if s, ok := info["storageApi"].(map[string]any); ok {
@@ -158,19 +182,24 @@ func (*Dialect) RedirectGrant(body []byte, apiURL string) ([]byte, error) {
 		}
 	}
 	if _, ok := target["apiUrl"]; !ok {
-		return nil, errors.New("sign-in answer has no apiUrl")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's sign-in answer cannot be read: it has no apiUrl")
 	}
 	target["apiUrl"] = apiURL
-	return encodeJSON(doc)
+	return encode(doc)
 }
 
 // TokenRefused implements dialect.SignIn: these are the answers on which
-// B2 clients sign in again.
-func (*Dialect) TokenRefused(status int, body []byte) bool {
-	if status != http.StatusUnauthorized {
+// B2 clients sign in again. An answer without a readable code refuses the
+// token as a bare 401 does.
+func (*Dialect) TokenRefused(a *dialect.Answer) bool {
+	if a.Status != http.StatusUnauthorized {
 		return false
 	}
-	switch gjson.GetBytes(body, "code").String() {
+	var code string
+	if doc, derr := a.Doc(); derr == nil {
+		code, _ = doc.Get("code").Str()
+	}
+	switch code {
 	case "bad_auth_token", "expired_auth_token", "":
 		return true
 	}
@@ -234,27 +263,38 @@ func hideUnreadable(bucket map[string]any, canRead func(string) bool) {
 	}
 }
 
-// FilterList implements dialect.AccountLists.
-func (*Dialect) FilterList(body []byte, visible func(string) bool, canRead func(string) bool) ([]byte, error) {
-	doc, err := decodeJSON(body)
-	if err != nil {
-		return nil, err
+// FilterList implements dialect.AccountLists. A bucket is shown only when
+// its bucketId, read from the one parse the answer is written from, is one
+// the caller may see.
+func (*Dialect) FilterList(a *dialect.Answer, visible func(string) bool, canRead func(string) bool) ([]byte, *dialect.Error) {
+	root, derr := a.Object("B2's bucket list")
+	if derr != nil {
+		return nil, derr
 	}
-	list, _ := doc["buckets"].([]any)
-	kept := make([]any, 0, len(list))
-	for _, item := range list {
-		b, ok := item.(map[string]any)
-		if !ok {
+	list := root.Get("buckets")
+	if list.Type() != jsonscan.Array {
+		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: it has no buckets array")
+	}
+	kept := make([]any, 0, list.Len())
+	for _, b := range list.Items() {
+		id, ok := b.Get("bucketId").Str()
+		if b.Type() != jsonscan.Object || !ok {
+			return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: a bucket has no bucketId")
+		}
+		if !visible(id) {
 			continue
 		}
-		if id, _ := b["bucketId"].(string); !visible(id) {
-			continue
-		}
-		hideUnreadable(b, canRead)
-		kept = append(kept, b)
+		bucket := b.Any().(map[string]any)
+		hideUnreadable(bucket, canRead)
+		kept = append(kept, bucket)
+	}
+	doc := make(map[string]any, root.Len())
+	for k, v := range root.Members() {
+		name, _ := k.Str()
+		doc[name] = v.Any()
 	}
 	doc["buckets"] = kept
-	return encodeJSON(doc)
+	return encode(doc)
 }
 
 // ListMatches implements dialect.AccountLists with b2_list_buckets' filters:
@@ -284,35 +324,23 @@ func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
 }
 
 // FilterBucket implements dialect.Scopes.
-func (*Dialect) FilterBucket(body []byte, canRead func(string) bool) ([]byte, error) {
-	doc, err := decodeJSON(body)
-	if err != nil {
-		return nil, err
+func (*Dialect) FilterBucket(a *dialect.Answer, canRead func(string) bool) ([]byte, *dialect.Error) {
+	root, derr := a.Object("B2's bucket")
+	if derr != nil {
+		return nil, derr
 	}
+	doc := root.Any().(map[string]any)
 	hideUnreadable(doc, canRead)
-	return encodeJSON(doc)
+	return encode(doc)
 }
 
-// decodeJSON reads an upstream answer, keeping numbers as written so that
-// re-encoding changes nothing but what the gateway edits.
-func decodeJSON(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return nil, errors.New("answer is not a JSON object")
+// encode writes what the gateway built from an answer.
+func encode(doc map[string]any) ([]byte, *dialect.Error) {
+	body, err := dialect.Encode(doc)
+	if err != nil {
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the answer cannot be encoded again")
 	}
-	return doc, nil
-}
-
-func encodeJSON(doc map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return body, nil
 }
 
 // listCall is the name of the list call in paths.

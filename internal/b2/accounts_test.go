@@ -1,6 +1,7 @@
 package b2
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -42,7 +43,7 @@ func TestGrantShapes(t *testing.T) {
 				t.Errorf("%s: %s present in %s", tc.version, p, body)
 			}
 		}
-		got, err := d.ReadGrant(body)
+		got, err := d.ReadGrant(dialect.NewAnswer(200, body))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.version, err)
 		}
@@ -99,11 +100,11 @@ func TestRedirectGrant(t *testing.T) {
 		`{"accountId":"a","apiUrl":"https://api005.backblazeb2.com","authorizationToken":"t","downloadUrl":"https://f005.backblazeb2.com","recommendedPartSize":100000000}`,
 		`{"accountId":"a","authorizationToken":"t","apiInfo":{"storageApi":{"apiUrl":"https://api005.backblazeb2.com","downloadUrl":"https://f005.backblazeb2.com","recommendedPartSize":100000000}}}`,
 	} {
-		out, err := d.RedirectGrant([]byte(body), "https://gw.example")
+		out, err := d.RedirectGrant(dialect.NewAnswer(200, []byte(body)), "https://gw.example")
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := d.ReadGrant(out)
+		g, err := d.ReadGrant(dialect.NewAnswer(200, out))
 		if err != nil || g.APIURL != "https://gw.example" || g.DownloadURL != "https://f005.backblazeb2.com" || g.Token != "t" {
 			t.Errorf("redirected %s: %+v %v", out, g, err)
 		}
@@ -111,7 +112,7 @@ func TestRedirectGrant(t *testing.T) {
 			t.Errorf("numbers changed: %s", out)
 		}
 	}
-	if _, err := d.RedirectGrant([]byte(`{"accountId":"a"}`), "x"); err == nil {
+	if _, err := d.RedirectGrant(dialect.NewAnswer(200, []byte(`{"accountId":"a"}`)), "x"); err == nil {
 		t.Error("an answer without apiUrl was redirected")
 	}
 }
@@ -173,7 +174,7 @@ func TestTokenRefused(t *testing.T) {
 		{401, `{"status":401,"code":"unauthorized","message":""}`, false},
 		{400, `{"status":400,"code":"bad_request","message":""}`, false},
 	} {
-		if got := d.TokenRefused(tc.status, []byte(tc.body)); got != tc.want {
+		if got := d.TokenRefused(dialect.NewAnswer(tc.status, []byte(tc.body))); got != tc.want {
 			t.Errorf("%d %s: %v", tc.status, tc.body, got)
 		}
 	}
@@ -202,7 +203,7 @@ func TestListCall(t *testing.T) {
 func TestFilterList(t *testing.T) {
 	d := newDialect(t)
 	list := `{"buckets":[{"bucketId":"b1","bucketName":"one","revision":3,"defaultServerSideEncryption":{"isClientAuthorizedToRead":true,"value":{"mode":"SSE-B2"}}},{"bucketId":"b2","bucketName":"two"}]}`
-	out, err := d.FilterList([]byte(list), func(id string) bool { return id == "b1" }, func(string) bool { return false })
+	out, err := d.FilterList(dialect.NewAnswer(200, []byte(list)), func(id string) bool { return id == "b1" }, func(string) bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,8 +211,47 @@ func TestFilterList(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got %s\nwant %s", out, want)
 	}
-	buckets, derr := d.ReadBuckets(200, []byte(list))
+	buckets, derr := d.ReadBuckets(dialect.NewAnswer(200, []byte(list)))
 	if derr != nil || len(buckets) != 2 || buckets[0].ProviderName != "one" || buckets[1].ID != "b2" || buckets[0].Revision != 3 {
 		t.Errorf("read %+v %v", buckets, derr)
 	}
+}
+
+// FuzzFilterList: whatever B2's list holds, a key is shown only the buckets
+// it may see, with the settings it may not read hidden, and an answer that
+// repeats a key anywhere is refused whole: the bucket shown is the bucket
+// approved, from one parse.
+func FuzzFilterList(f *testing.F) {
+	bucket := `{"bucketId":"b1","bucketName":"one","defaultServerSideEncryption":{"isClientAuthorizedToRead":true,"value":{"mode":"SSE-B2"}}}`
+	f.Add([]byte(`{"buckets":[` + bucket + `,{"bucketId":"b2"}]}`))
+	f.Add([]byte(`{"buckets":[]}`))
+	f.Add([]byte(`{"buckets":[{"bucketId":"b2","bucketId":"b1"}]}`))
+	f.Add([]byte(`{"buckets":[{"bucketId":"b1"}],"buckets":[{"bucketId":"b2"}]}`))
+	f.Add([]byte(`{"buckets":[{"bucketId":"b1","defaultServerSideEncryption":{"value":1,"value":2}}]}`))
+	f.Add([]byte(`{"nextBucketId":null,"nextBucketId":"b2","buckets":[]}`))
+	d := newDialect(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, derr := d.FilterList(dialect.NewAnswer(200, body), func(id string) bool { return id == "b1" }, func(string) bool { return false })
+		if derr != nil {
+			return
+		}
+		if _, err := jsonscan.Parse(body, jsonscan.Limits{MaxDepth: 32, MaxNumberLen: 64}); err != nil {
+			t.Fatalf("an answer the strict parse refuses was filtered: %s -> %s (%v)", body, out, err)
+		}
+		var list struct {
+			Buckets []map[string]json.RawMessage `json:"buckets"`
+		}
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatalf("%s -> %s: %v", body, out, err)
+		}
+		for _, b := range list.Buckets {
+			var id string
+			if json.Unmarshal(b["bucketId"], &id) != nil || id != "b1" {
+				t.Fatalf("a bucket the key may not see is shown: %s -> %s", body, out)
+			}
+			if enc, ok := b["defaultServerSideEncryption"]; ok && string(enc) != `{"isClientAuthorizedToRead":false,"value":null}` {
+				t.Fatalf("encryption settings shown to a key that may not read them: %s", out)
+			}
+		}
+	})
 }

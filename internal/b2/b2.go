@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
 
 	"github.com/bucketgate/bucketgate/internal/dialect"
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
@@ -255,18 +254,24 @@ func (*Dialect) SetBodyRevision(u *dialect.Update, rev int64) {
 	}
 }
 
-// ResponseRevision implements dialect.NativeRevisions.
-func (*Dialect) ResponseRevision(body []byte) (int64, bool) {
-	r := gjson.GetBytes(body, "revision")
-	if r.Type != gjson.Number {
-		return 0, false
+// ResponseRevision implements dialect.NativeRevisions, reading the
+// revision as the integer the answer writes.
+func (*Dialect) ResponseRevision(a *dialect.Answer) (int64, bool, *dialect.Error) {
+	root, derr := a.Object("B2's answer")
+	if derr != nil {
+		return 0, false, derr
 	}
-	return r.Int(), true
+	n, ok := root.Get("revision").Number()
+	if !ok {
+		return 0, false, nil
+	}
+	rev, ok := dialect.Integer(n)
+	return rev, ok, nil
 }
 
 // IsConflict implements dialect.NativeRevisions: B2 answers a failed
 // ifRevisionIs with 409 conflict.
-func (*Dialect) IsConflict(status int, _ []byte) bool { return status == http.StatusConflict }
+func (*Dialect) IsConflict(a *dialect.Answer) bool { return a.Status == http.StatusConflict }
 
 // Interface guards
 var (

@@ -50,4 +50,4 @@ func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
 // CheckAnswer implements dialect.Dialect. B2 answers pass unchanged, whatever
 // they hold: once B2 may have applied an update, only B2's own answer can
 // tell the client what happened, and B2 clients retry 5xx answers.
-func (*Dialect) CheckAnswer(int, []byte) *dialect.Error { return nil }
+func (*Dialect) CheckAnswer(*dialect.Answer) *dialect.Error { return nil }

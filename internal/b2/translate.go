@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
 
 	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // Default bucketInfo entries that hold a Flashback bucket's display name and
@@ -32,8 +32,8 @@ func (*Dialect) ReadRequest(sub *http.Request, bucketID, accountID string) {
 }
 
 // ReadBucket implements dialect.Translator.
-func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.Bucket, *dialect.Error) {
-	buckets, err := d.ReadBuckets(status, body)
+func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket, *dialect.Error) {
+	buckets, err := d.ReadBuckets(a)
 	if err != nil {
 		return dialect.Bucket{}, err
 	}
@@ -44,42 +44,84 @@ func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.
 }
 
 // ReadBuckets implements dialect.Translator.
-func (d *Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect.Error) {
-	if status != http.StatusOK {
-		return nil, d.UpstreamError(status, body)
+func (d *Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error) {
+	if a.Status != http.StatusOK {
+		return nil, d.UpstreamError(a)
 	}
-	list := gjson.GetBytes(body, "buckets")
-	if !gjson.ValidBytes(body) || !list.IsArray() {
-		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read")
+	root, derr := a.Object("B2's bucket list")
+	if derr != nil {
+		return nil, derr
 	}
-	var out []dialect.Bucket
-	for _, b := range list.Array() {
-		out = append(out, d.bucket(b))
+	list := root.Get("buckets")
+	if list.Type() != jsonscan.Array {
+		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: it has no buckets array")
+	}
+	out := make([]dialect.Bucket, 0, list.Len())
+	for _, v := range list.Items() {
+		b, derr := d.bucket(v)
+		if derr != nil {
+			return nil, derr
+		}
+		out = append(out, b)
 	}
 	return out, nil
 }
 
-// bucket reads a B2 bucket object. Region and Endpoint are the upstream's,
-// which the gateway knows from its sign-in, not the bucket object.
-func (d *Dialect) bucket(b gjson.Result) dialect.Bucket {
-	out := dialect.Bucket{
-		ID: b.Get("bucketId").String(), AccountID: b.Get("accountId").String(),
-		ProviderName: b.Get("bucketName").String(), StorageType: "S3",
-		Public: b.Get("bucketType").String() == "allPublic", Revision: b.Get("revision").Int(),
-		Info: map[string]string{},
+// bucket reads a B2 bucket object, each field it reads of the type B2
+// gives it. Region and Endpoint are the upstream's, which the gateway knows
+// from its sign-in, not the bucket object.
+func (d *Dialect) bucket(v jsonscan.Value) (dialect.Bucket, *dialect.Error) {
+	bad := func(what string) (dialect.Bucket, *dialect.Error) {
+		return dialect.Bucket{}, dialect.NewError(dialect.UpstreamFailed, "a B2 bucket cannot be read: "+what)
 	}
-	b.Get("bucketInfo").ForEach(func(k, v gjson.Result) bool {
-		switch k.String() {
-		case d.nameKey:
-			out.Name = v.String()
-		case d.workspaceKey:
-			out.Workspace = v.String()
-		default:
-			out.Info[k.String()] = v.String()
+	if v.Type() != jsonscan.Object {
+		return bad("it is not an object")
+	}
+	out := dialect.Bucket{StorageType: "S3", Info: map[string]string{}}
+	var bucketType string
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"bucketId", &out.ID}, {"accountId", &out.AccountID}, {"bucketName", &out.ProviderName}, {"bucketType", &bucketType}} {
+		field := v.Get(f.name)
+		s, ok := field.Str()
+		if field.Given() && !ok {
+			return bad(f.name + " is not a string")
 		}
-		return true
-	})
-	return out
+		*f.dst = s
+	}
+	if out.ID == "" {
+		return bad("it has no bucketId")
+	}
+	out.Public = bucketType == "allPublic"
+	if rev := v.Get("revision"); rev.Given() {
+		n, _ := rev.Number()
+		r, ok := dialect.Integer(n)
+		if !ok {
+			return bad("revision is not an integer")
+		}
+		out.Revision = r
+	}
+	info := v.Get("bucketInfo")
+	if info.Given() && info.Type() != jsonscan.Object {
+		return bad("bucketInfo is not an object")
+	}
+	for k, e := range info.Members() {
+		key, _ := k.Str()
+		value, ok := e.Str()
+		if !ok {
+			return bad("a bucketInfo value is not a string")
+		}
+		switch key {
+		case d.nameKey:
+			out.Name = value
+		case d.workspaceKey:
+			out.Workspace = value
+		default:
+			out.Info[key] = value
+		}
+	}
+	return out, nil
 }
 
 // ToChange implements dialect.Translator. Settings whose values change
@@ -236,34 +278,39 @@ func sameURL(a, b string) bool {
 
 // UpdatedBucket implements dialect.Translator: B2 answers an update with the
 // bucket object.
-func (d *Dialect) UpdatedBucket(body []byte) (dialect.Bucket, bool) {
-	if !gjson.ValidBytes(body) || !gjson.GetBytes(body, "bucketId").Exists() {
+func (d *Dialect) UpdatedBucket(a *dialect.Answer) (dialect.Bucket, bool) {
+	root, derr := a.Object("B2's answer")
+	if derr != nil {
 		return dialect.Bucket{}, false
 	}
-	return d.bucket(gjson.ParseBytes(body)), true
+	b, derr := d.bucket(root)
+	return b, derr == nil
 }
 
 // UpstreamError implements dialect.Translator with the statuses a client of
 // the other API acts on: a missing bucket is not found, a capability refusal
 // is forbidden, a token B2 refuses is the gateway's own and so its failure.
-func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
-	code := gjson.GetBytes(body, "code").String()
-	msg := gjson.GetBytes(body, "message").String()
+func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
+	var code, msg string
+	if doc, derr := a.Doc(); derr == nil {
+		code, _ = doc.Get("code").Str()
+		msg, _ = doc.Get("message").Str()
+	}
 	if msg == "" {
 		msg = code
 	}
 	if msg == "" {
-		msg = "HTTP " + strconv.Itoa(status)
+		msg = "HTTP " + strconv.Itoa(a.Status)
 	}
 	kind := dialect.UpstreamFailed
 	switch {
 	case code == "bad_bucket_id":
 		kind = dialect.NotFound
-	case code == "unauthorized" || status == http.StatusForbidden:
+	case code == "unauthorized" || a.Status == http.StatusForbidden:
 		kind = dialect.Forbidden
-	case status == http.StatusConflict:
+	case a.Status == http.StatusConflict:
 		kind = dialect.Conflict
-	case status == http.StatusBadRequest:
+	case a.Status == http.StatusBadRequest:
 		kind = dialect.BadRequest
 	}
 	return dialect.NewError(kind, "B2 refused the update: "+msg)

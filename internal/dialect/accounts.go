@@ -36,13 +36,13 @@ type SignIn interface {
 	// cannot express.
 	WriteGrant(w http.ResponseWriter, call Call, g Grant) *Error
 	// ReadGrant reads an upstream sign-in answer of any version.
-	ReadGrant(body []byte) (Grant, error)
+	ReadGrant(a *Answer) (Grant, *Error)
 	// RedirectGrant points the API URL of an upstream sign-in answer at the
-	// gateway, keeping the rest of the answer.
-	RedirectGrant(body []byte, apiURL string) ([]byte, error)
+	// gateway, keeping the rest of the answer as the same parse read it.
+	RedirectGrant(a *Answer, apiURL string) ([]byte, *Error)
 	// TokenRefused reports whether an upstream answer refuses the token
 	// itself (expired or unknown), so that signing in again may help.
-	TokenRefused(status int, body []byte) bool
+	TokenRefused(a *Answer) bool
 }
 
 // Scopes is implemented by dialects whose API scopes its tokens by
@@ -58,7 +58,7 @@ type Scopes interface {
 	// SetAccount makes the call name accountID.
 	SetAccount(u *Update, accountID string)
 	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
-	FilterBucket(body []byte, canRead func(capability string) bool) ([]byte, error)
+	FilterBucket(a *Answer, canRead func(capability string) bool) ([]byte, *Error)
 	// DecodeCreate reads a bucket creation, enough to tell whether it makes
 	// the bucket public (MakesPublic); the upstream judges the rest.
 	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
@@ -74,8 +74,9 @@ type AccountLists interface {
 	// ListRequest rewrites r into the upstream list call for u.
 	ListRequest(r *http.Request, u *Update, body []byte)
 	// FilterList keeps the buckets a caller may see in a list answer, and
-	// hides the settings it may not read.
-	FilterList(body []byte, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, error)
+	// hides the settings it may not read: what it decides and what it
+	// writes come from the answer's one parse.
+	FilterList(a *Answer, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, *Error)
 	// ListMatches reports whether a list call's filters (bucket id, name,
 	// types) select b.
 	ListMatches(u *Update, b Bucket) bool

@@ -84,7 +84,7 @@ type BucketReader interface {
 	// without an id, lists the account's buckets).
 	ReadRequest(sub *http.Request, bucketID, accountID string)
 	// ReadBucket finds bucketID in the answer to ReadRequest.
-	ReadBucket(status int, body []byte, bucketID string) (Bucket, *Error)
+	ReadBucket(a *Answer, bucketID string) (Bucket, *Error)
 }
 
 // Translator is implemented by dialects that take part in translation:
@@ -95,7 +95,7 @@ type Translator interface {
 	BucketReader
 	// ReadBuckets reads every bucket of a list answer (the one ReadRequest
 	// asks for, without a bucket id).
-	ReadBuckets(status int, body []byte) ([]Bucket, *Error)
+	ReadBuckets(a *Answer) ([]Bucket, *Error)
 
 	// ToChange reads a validated update of this API as a neutral change.
 	ToChange(u *Update) Change
@@ -104,10 +104,10 @@ type Translator interface {
 	FromChange(c Change, current Bucket) (*Update, []Violation)
 	// UpdatedBucket reads the bucket's new state from a successful update
 	// answer, where the API reports it.
-	UpdatedBucket(body []byte) (Bucket, bool)
+	UpdatedBucket(a *Answer) (Bucket, bool)
 	// UpstreamError reads this API's refusal as a neutral one whose message
 	// says that this API refused.
-	UpstreamError(status int, body []byte) *Error
+	UpstreamError(a *Answer) *Error
 
 	// WriteUpdated answers a client's successful update with b's new state.
 	WriteUpdated(w http.ResponseWriter, b Bucket)

@@ -74,7 +74,7 @@ type Dialect interface {
 	// CheckAnswer refuses an upstream answer that this API's clients could
 	// not act on, so that it becomes a 502 in the API's shape; nil passes
 	// the answer on as the upstream sent it.
-	CheckAnswer(status int, body []byte) *Error
+	CheckAnswer(a *Answer) *Error
 }
 
 // Revisions are int64 in every dialect and reach clients as ETag "<n>", so
@@ -94,10 +94,11 @@ type NativeRevisions interface {
 	// SetBodyRevision sets the revision precondition in the body, written
 	// as a plain integer; a body that already says so is left as sent.
 	SetBodyRevision(u *Update, rev int64)
-	// ResponseRevision reads the bucket's revision from a successful answer.
-	ResponseRevision(body []byte) (int64, bool)
+	// ResponseRevision reads the bucket's revision from a successful
+	// answer; ok is false when the answer names none.
+	ResponseRevision(a *Answer) (rev int64, ok bool, err *Error)
 	// IsConflict reports whether an upstream answer is a failed revision test.
-	IsConflict(status int, body []byte) bool
+	IsConflict(a *Answer) bool
 }
 
 // Options configure a dialect when a handler is provisioned.

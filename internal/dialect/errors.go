@@ -154,15 +154,23 @@ func WriteRefusal(w http.ResponseWriter, status int, contentType string, v any) 
 	WriteJSON(w, status, contentType, v)
 }
 
+// Encode writes v as JSON without HTML escaping: upstreams and clients
+// compare strings byte for byte, and messages quote syntax such as
+// <access token>.
+func Encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
 // WriteJSON writes v as the whole answer with status, setting the headers
 // that describe the body.
 func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Messages quote syntax such as <access token>; keep them readable.
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	body := bytes.TrimRight(buf.Bytes(), "\n")
+	body, _ := Encode(v)
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -1,8 +1,6 @@
 package dialect
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
 
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
@@ -142,15 +140,12 @@ func (u *Update) Body() ([]byte, error) {
 
 // encode makes the map the body to send.
 func (u *Update) encode() error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Upstreams compare strings byte for byte; HTML escaping would change them.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(u.doc); err != nil {
+	raw, err := Encode(u.doc)
+	if err != nil {
 		return err
 	}
 	u.tree.Release()
-	u.raw, u.tree, u.edited = bytes.TrimRight(buf.Bytes(), "\n"), jsonscan.Value{}, false
+	u.raw, u.tree, u.edited = raw, jsonscan.Value{}, false
 	return nil
 }
 

@@ -4,9 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // Error is Flashback's error body.
@@ -22,17 +21,20 @@ func (*Dialect) WriteError(w http.ResponseWriter, e *dialect.Error) {
 
 // CheckAnswer implements dialect.Dialect: a Flashback answer is a JSON
 // object whose success flag agrees with its status. Anything else (an HTML
-// error page from a proxy, an empty body) is not an answer a Flashback
-// client can act on, so the client gets a 502 saying so.
-func (*Dialect) CheckAnswer(status int, body []byte) *dialect.Error {
-	ok := gjson.ValidBytes(body)
-	if ok {
-		res := gjson.ParseBytes(body)
-		success := res.Get("success")
-		ok = res.IsObject() && success.IsBool() && success.Bool() == (status >= 200 && status < 300)
+// error page from a proxy, an empty body, an object that repeats a key) is
+// not an answer a Flashback client can act on, so the client gets a 502
+// saying so.
+func (*Dialect) CheckAnswer(a *dialect.Answer) *dialect.Error {
+	doc, derr := a.Doc()
+	if derr == nil {
+		success, ok := doc.Get("success").Bool()
+		if doc.Type() == jsonscan.Object && ok && success == (a.Status >= 200 && a.Status < 300) {
+			return nil
+		}
 	}
-	if ok {
-		return nil
+	e := dialect.NewError(dialect.UpstreamFailed, "the upstream answered HTTP "+strconv.Itoa(a.Status)+" with something that is not a Flashback response")
+	if derr != nil {
+		e.Cause = derr.Cause
 	}
-	return dialect.NewError(dialect.UpstreamFailed, "the upstream answered HTTP "+strconv.Itoa(status)+" with something that is not a Flashback response")
+	return e
 }

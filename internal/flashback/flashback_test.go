@@ -1,6 +1,7 @@
 package flashback
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -241,14 +242,14 @@ func TestReadBucket(t *testing.T) {
 		return []byte(`{"success":true,"buckets":[{"id":"other","name":"x"},{"id":"` + id + `","name":"` + name +
 			`","bucket":"demo-bucket","storageType":"S3","secret":{},"status":"` + status + `","lastStatusAt":"2026-11-21T10:00:0` + status[:1] + `Z"}]}`)
 	}
-	a, err := d.ReadBucket(200, list("Backups", "ONLINE"), id)
+	a, err := d.ReadBucket(dialect.NewAnswer(200, list("Backups", "ONLINE")), id)
 	if err != nil || a.Revision <= 0 || a.Revision >= 1<<31 {
 		t.Fatalf("revision %d %v", a.Revision, err)
 	}
-	if b, _ := d.ReadBucket(200, list("Backups", "OFFLINE"), id); b.Revision != a.Revision {
+	if b, _ := d.ReadBucket(dialect.NewAnswer(200, list("Backups", "OFFLINE")), id); b.Revision != a.Revision {
 		t.Error("status and lastStatusAt moved the revision")
 	}
-	if c, _ := d.ReadBucket(200, list("Renamed", "ONLINE"), id); c.Revision == a.Revision {
+	if c, _ := d.ReadBucket(dialect.NewAnswer(200, list("Renamed", "ONLINE")), id); c.Revision == a.Revision {
 		t.Error("a new name did not move the revision")
 	}
 	for _, tc := range []struct {
@@ -259,11 +260,13 @@ func TestReadBucket(t *testing.T) {
 		{200, `{"success":true,"buckets":[{"id":"other"}]}`, dialect.NotFound},
 		{200, `<html>`, dialect.UpstreamFailed},
 		{200, `{"success":true}`, dialect.UpstreamFailed},
+		{200, `{"success":true,"buckets":[{"id":"other","id":"` + id + `"}]}`, dialect.UpstreamFailed},
+		{200, `{"success":true,"buckets":[{"id":"` + id + `","name":7}]}`, dialect.UpstreamFailed},
 		{401, `{"success":false,"message":"Unauthorized"}`, dialect.Unauthenticated},
 		{403, `{"success":false,"message":"Forbidden"}`, dialect.Forbidden},
 		{500, `{"success":false}`, dialect.UpstreamFailed},
 	} {
-		if _, err := d.ReadBucket(tc.status, []byte(tc.body), id); err == nil || err.Kind != tc.kind {
+		if _, err := d.ReadBucket(dialect.NewAnswer(tc.status, []byte(tc.body)), id); err == nil || err.Kind != tc.kind {
 			t.Errorf("%d %s: %v, want kind %v", tc.status, tc.body, err, tc.kind)
 		}
 	}
@@ -284,8 +287,9 @@ func TestCheckAnswer(t *testing.T) {
 		{502, `<html>Bad Gateway</html>`, false},
 		{200, ``, false},
 		{200, `[true]`, false},
+		{200, `{"success":true,"success":false}`, false},
 	} {
-		if err := d.CheckAnswer(tc.status, []byte(tc.body)); (err == nil) != tc.ok {
+		if err := d.CheckAnswer(dialect.NewAnswer(tc.status, []byte(tc.body))); (err == nil) != tc.ok {
 			t.Errorf("%d %s: %v", tc.status, tc.body, err)
 		}
 	}
@@ -338,17 +342,31 @@ func TestOperatorSchemaTightensEndpoint(t *testing.T) {
 }
 
 // FuzzFilterList: whatever the upstream's list holds, the filtered list is
-// JSON in Flashback's list shape and carries no credential field.
+// JSON in Flashback's list shape, carries no credential field, and shows
+// only buckets the filter approved, however an answer repeats a key: such
+// an answer is refused whole, never read one way to approve a bucket and
+// another to show it.
 func FuzzFilterList(f *testing.F) {
-	f.Add([]byte(`{"success":true,"buckets":[{"id":"a","name":"n","bucket":"b","storageType":"S3","key":"AKIA","secret":{"iv":"x"},"workspaceId":"w","walletAddress":"G1"}]}`))
+	entry := `{"id":"a","name":"n","bucket":"b","storageType":"S3","key":"AKIA","secret":{"iv":"x"},"workspaceId":"ws-a","walletAddress":"G1"}`
+	f.Add([]byte(`{"success":true,"buckets":[` + entry + `]}`))
 	f.Add([]byte(`{"success":true,"buckets":[]}`))
 	f.Add([]byte(`{"buckets":[{"id":"a","key":null},{"id":"b","secret":"s","walletAddress":7}]}`))
 	f.Add([]byte(`{"buckets":{}}`))
+	// A key repeated at every level.
+	f.Add([]byte(`{"success":true,"buckets":[{"id":"a","workspaceId":"ws-a","workspaceId":"ws-b"}]}`))
+	f.Add([]byte(`{"success":true,"buckets":[{"id":"skip","workspaceId":"ws-a","id":"a"}]}`))
+	f.Add([]byte(`{"success":true,"buckets":[` + entry + `],"buckets":[{"id":"x","workspaceId":"ws-b"}]}`))
+	f.Add([]byte(`{"success":true,"success":true,"buckets":[]}`))
+	f.Add([]byte(`{"success":true,"buckets":[{"id":"a","workspaceId":"ws-a","secret":{"iv":"x","iv":"y"}}]}`))
 	d := newDialect(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		out, derr := d.FilterList(200, body, func(b dialect.Bucket, wallet string) bool { return b.ID != "skip" })
+		approved := func(b dialect.Bucket, _ string) bool { return b.ID != "skip" && b.Workspace == "ws-a" }
+		out, derr := d.FilterList(dialect.NewAnswer(200, body), approved)
 		if derr != nil {
 			return
+		}
+		if repeatsKey(body) {
+			t.Fatalf("an answer that repeats a key was filtered: %s -> %s", body, out)
 		}
 		var list struct {
 			Success bool                         `json:"success"`
@@ -358,6 +376,12 @@ func FuzzFilterList(f *testing.F) {
 			t.Fatalf("%s -> %s: %v", body, out, err)
 		}
 		for _, b := range list.Buckets {
+			var id, ws string
+			_ = json.Unmarshal(b["id"], &id)
+			_ = json.Unmarshal(b["workspaceId"], &ws)
+			if id == "skip" || ws != "ws-a" {
+				t.Fatalf("a bucket the filter did not approve is shown: %s -> %s", body, out)
+			}
 			if _, ok := b["key"]; ok {
 				t.Fatalf("key kept: %s", out)
 			}
@@ -366,6 +390,57 @@ func FuzzFilterList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// repeatsKey reports whether any object in the JSON document body holds a
+// key twice, as encoding/json's token stream sees it: independently of the
+// scanner the gateway reads answers with.
+func repeatsKey(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{keys: map[string]bool{}, object: v == '{', key: v == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[v] {
+					return true
+				}
+				top.keys[v] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.object {
+				top.key = true
+			}
+		default:
+			if top != nil && top.object {
+				top.key = true
+			}
+		}
+	}
 }
 
 // TestToChangeNamesEveryCredentialSent: a credential field sent at all,

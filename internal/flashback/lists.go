@@ -1,8 +1,6 @@
 package flashback
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 
 	"github.com/bucketgate/bucketgate/internal/dialect"
@@ -28,39 +26,34 @@ func (*Dialect) ListFilters(r *http.Request) (workspace, wallet string) {
 var credentialFields = []string{"key", "secret"}
 
 // FilterList implements dialect.WorkspaceLists on GET /bucket's answer,
-// {"success": true, "buckets": [...]}, keeping every other field as the
-// upstream sent it.
-func (d *Dialect) FilterList(status int, body []byte, keep func(dialect.Bucket, string) bool) ([]byte, *dialect.Error) {
-	buckets, derr := d.ReadBuckets(status, body)
+// {"success": true, "buckets": [...]}: each entry is judged from the one
+// parse it is written from, and kept with every field the upstream sent but
+// the credentials.
+func (*Dialect) FilterList(a *dialect.Answer, keep func(dialect.Bucket, string) bool) ([]byte, *dialect.Error) {
+	entries, derr := listEntries(a)
 	if derr != nil {
 		return nil, derr
 	}
-	var doc struct {
-		Buckets []map[string]json.RawMessage `json:"buckets"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Buckets) != len(buckets) {
-		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read")
-	}
-	kept := make([]map[string]json.RawMessage, 0, len(buckets))
-	for i, b := range buckets {
-		entry := doc.Buckets[i]
-		var wallet string
-		_ = json.Unmarshal(entry["walletAddress"], &wallet)
+	kept := make([]any, 0, len(entries))
+	for _, e := range entries {
+		b, wallet, derr := readEntry(e)
+		if derr != nil {
+			return nil, derr
+		}
 		if !keep(b, wallet) {
 			continue
 		}
+		entry := e.Any().(map[string]any)
 		for _, f := range credentialFields {
 			delete(entry, f)
 		}
 		kept = append(kept, entry)
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false) // the upstream's text as it sent it
-	if err := enc.Encode(map[string]any{"success": true, "buckets": kept}); err != nil {
+	out, err := dialect.Encode(map[string]any{"success": true, "buckets": kept})
+	if err != nil {
 		return nil, dialect.NewError(dialect.UpstreamFailed, "the bucket list cannot be encoded")
 	}
-	return bytes.TrimRight(out.Bytes(), "\n"), nil
+	return out, nil
 }
 
 // WriteList implements dialect.WorkspaceLists with buckets of another API

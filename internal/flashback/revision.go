@@ -3,11 +3,11 @@ package flashback
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"net/http"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
 // stateFields are the bucket fields that only an update changes. status,
@@ -24,8 +24,8 @@ func (*Dialect) ReadRequest(sub *http.Request, _, _ string) {
 }
 
 // ReadBucket implements dialect.DerivedRevisions.
-func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.Bucket, *dialect.Error) {
-	buckets, err := d.ReadBuckets(status, body)
+func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket, *dialect.Error) {
+	buckets, err := d.ReadBuckets(a)
 	if err != nil {
 		return dialect.Bucket{}, err
 	}
@@ -36,34 +36,77 @@ func (d *Dialect) ReadBucket(status int, body []byte, bucketID string) (dialect.
 }
 
 // ReadBuckets implements dialect.Translator.
-func (*Dialect) ReadBuckets(status int, body []byte) ([]dialect.Bucket, *dialect.Error) {
-	switch status {
+func (*Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error) {
+	entries, derr := listEntries(a)
+	if derr != nil {
+		return nil, derr
+	}
+	out := make([]dialect.Bucket, 0, len(entries))
+	for _, e := range entries {
+		b, _, derr := readEntry(e)
+		if derr != nil {
+			return nil, derr
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// listEntries reads the entries of GET /bucket's answer,
+// {"success": true, "buckets": [...]}, each an object.
+func listEntries(a *dialect.Answer) ([]jsonscan.Value, *dialect.Error) {
+	switch a.Status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
 		return nil, dialect.NewError(dialect.Unauthenticated, "Flashback refused the token when the gateway read the bucket")
 	case http.StatusForbidden:
 		return nil, dialect.NewError(dialect.Forbidden, "Flashback refused to show the bucket to this token")
 	default:
-		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(status)+")")
+		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream could not list buckets (HTTP "+http.StatusText(a.Status)+")")
 	}
-	if !gjson.ValidBytes(body) {
-		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list is not JSON")
+	root, derr := a.Object("the upstream's bucket list")
+	if derr != nil {
+		return nil, derr
 	}
-	buckets := gjson.GetBytes(body, "buckets")
-	if !buckets.IsArray() {
+	list := root.Get("buckets")
+	if list.Type() != jsonscan.Array {
 		return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list has no buckets array")
 	}
-	var out []dialect.Bucket
-	buckets.ForEach(func(_, b gjson.Result) bool {
-		out = append(out, dialect.Bucket{
-			ID: b.Get("id").String(), Name: b.Get("name").String(), Workspace: b.Get("workspaceId").String(),
-			ProviderName: b.Get("bucket").String(), StorageType: b.Get("storageType").String(),
-			Region: b.Get("region").String(), Endpoint: b.Get("endpoint").String(),
-			Revision: revision(b),
-		})
-		return true
-	})
-	return out, nil
+	entries := make([]jsonscan.Value, 0, list.Len())
+	for _, e := range list.Items() {
+		if e.Type() != jsonscan.Object {
+			return nil, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list holds an entry that is not an object")
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// readEntry reads one bucket of a list, and its wallet address: each field
+// the gateway reads must be a string (or absent, or null), and the id
+// present.
+func readEntry(e jsonscan.Value) (dialect.Bucket, string, *dialect.Error) {
+	var b dialect.Bucket
+	var wallet string
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{
+		{"id", &b.ID}, {"name", &b.Name}, {"workspaceId", &b.Workspace}, {"bucket", &b.ProviderName},
+		{"storageType", &b.StorageType}, {"region", &b.Region}, {"endpoint", &b.Endpoint}, {"walletAddress", &wallet},
+	} {
+		v := e.Get(f.name)
+		s, ok := v.Str()
+		if v.Given() && !ok {
+			return b, "", dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read: a bucket's "+f.name+" is not a string")
+		}
+		*f.dst = s
+	}
+	if b.ID == "" {
+		return b, "", dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read: a bucket has no id")
+	}
+	b.Revision = revision(e)
+	return b, wallet, nil
 }
 
 // MovesTo implements dialect.DerivedRevisions.
@@ -78,14 +121,19 @@ func (*Dialect) MovesTo(u *dialect.Update) (string, bool) {
 // (b2-sdk-java, the Rust client's field is narrower still): a larger one
 // would keep them from even listing the bucket. Any change to a hashed field
 // changes the number but for a 1 in 2^31 collision, which is the price of
-// a revision Flashback itself does not keep.
-func revision(b gjson.Result) int64 {
+// a revision Flashback itself does not keep. Each field is hashed as its
+// type and its value in canonical JSON (object keys sorted), so the revision
+// is the bucket's state, not how an answer happens to spell it.
+func revision(e jsonscan.Value) int64 {
 	h := sha256.New()
 	for _, f := range stateFields {
-		v := b.Get(f)
+		v := e.Get(f)
 		h.Write([]byte(f))
-		h.Write([]byte{0, byte(v.Type)})
-		h.Write([]byte(v.Raw))
+		h.Write([]byte{0, byte(v.Type())})
+		if v.Given() {
+			canon, _ := json.Marshal(v.Any())
+			h.Write(canon)
+		}
 		h.Write([]byte{0})
 	}
 	n := int64(binary.BigEndian.Uint64(h.Sum(nil)) & (1<<31 - 1))

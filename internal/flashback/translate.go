@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/tidwall/gjson"
 
 	"github.com/bucketgate/bucketgate/internal/dialect"
 )
@@ -72,17 +71,20 @@ func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.U
 
 // UpdatedBucket implements dialect.Translator: Flashback answers an update
 // with the bucket's id only.
-func (*Dialect) UpdatedBucket([]byte) (dialect.Bucket, bool) { return dialect.Bucket{}, false }
+func (*Dialect) UpdatedBucket(*dialect.Answer) (dialect.Bucket, bool) { return dialect.Bucket{}, false }
 
 // UpstreamError implements dialect.Translator. A refusal of the gateway's
 // own token is the gateway's fault, not the client's, so it is a 502.
-func (*Dialect) UpstreamError(status int, body []byte) *dialect.Error {
-	msg := gjson.GetBytes(body, "message").String()
-	if !gjson.ValidBytes(body) || msg == "" {
-		msg = "HTTP " + strconv.Itoa(status)
+func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
+	var msg string
+	if doc, derr := a.Doc(); derr == nil {
+		msg, _ = doc.Get("message").Str()
+	}
+	if msg == "" {
+		msg = "HTTP " + strconv.Itoa(a.Status)
 	}
 	kind := dialect.UpstreamFailed
-	switch status {
+	switch a.Status {
 	case http.StatusBadRequest:
 		kind = dialect.BadRequest
 	case http.StatusForbidden:

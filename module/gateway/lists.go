@@ -51,9 +51,9 @@ func (h *Handler) listWorkspaces(x *exchange) error {
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
-	body, derr := h.clientSide.workspaceLists.FilterList(ans.status, h.scrubAnswer(ans), keep)
+	body, derr := h.clientSide.workspaceLists.FilterList(h.read(ans), keep)
 	if derr != nil {
-		return h.refuse(x, derr)
+		return h.failUpstream(x, derr)
 	}
 	x.d.outcome = outcomeAnswered
 	x.w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -86,11 +86,11 @@ func (h *Handler) list(x *exchange) error {
 	}
 	x.d.forwarded(ans.status)
 	if ans.status != http.StatusOK {
-		return ans.writeTo(x.w, h.scrubAnswer(ans))
+		return ans.writeTo(x.w, h.read(ans).Body)
 	}
-	body, err := h.clientSide.accountLists.FilterList(h.scrubAnswer(ans), who.key.MayUseBucket, who.key.Has)
-	if err != nil {
-		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's bucket list cannot be read"))
+	body, derr := h.clientSide.accountLists.FilterList(h.read(ans), who.key.MayUseBucket, who.key.Has)
+	if derr != nil {
+		return h.failUpstream(x, derr)
 	}
 	return ans.writeTo(x.w, body)
 }

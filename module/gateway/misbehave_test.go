@@ -165,6 +165,21 @@ var (
 		_, _ = fmt.Fprintf(conn, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 		return true
 	}
+	// repeated answers as normal would, but with the answer's revision (B2)
+	// or success flag (Flashback) written twice, the first time otherwise:
+	// JSON that parsers read differently.
+	repeated misbehaviour = func(conn net.Conn, r *http.Request, normal http.Handler, _ <-chan struct{}) bool {
+		rec := httptest.NewRecorder()
+		normal.ServeHTTP(rec, r)
+		body := rec.Body.String()
+		first := `{"revision":99,`
+		if strings.Contains(body, `"success"`) {
+			first = `{"success":false,`
+		}
+		body = first + strings.TrimPrefix(body, "{")
+		_, _ = fmt.Fprintf(conn, "HTTP/1.1 %d OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", rec.Code, len(body), body)
+		return true
+	}
 	// oversized answers 200 with a body past max_response_size.
 	oversized misbehaviour = func(conn net.Conn, _ *http.Request, _ http.Handler, _ <-chan struct{}) bool {
 		body := `{"success":true,"revision":1,"pad":"` + strings.Repeat("x", 64<<10) + `"}`
@@ -399,6 +414,17 @@ func TestMisbehavingUpstream(t *testing.T) {
 				return want{status: http.StatusBadGateway, contains: "not a Flashback response", outcome: "upstream_failed", refusal: "upstream_failed"}
 			}
 			return want{status: http.StatusBadGateway, outcome: "refused", refusal: "upstream_failed"}
+		}},
+		{"repeated key", repeated, func(m mode) want {
+			switch {
+			case m.name == "b2 to flashback" || m.name == "flashback to b2":
+				// Success by its status; the bucket is read back from a
+				// strict answer.
+				return want{status: http.StatusOK, outcome: "forwarded"}
+			case m.api == "flashback":
+				return want{status: http.StatusBadGateway, contains: "most likely applied", outcome: "upstream_failed", refusal: "upstream_failed"}
+			}
+			return want{status: http.StatusBadGateway, contains: "not one unambiguous JSON document; it reported success, so the update was most likely applied", outcome: "upstream_failed", refusal: "upstream_failed"}
 		}},
 		{"header echo", echo, func(m mode) want {
 			w := want{status: http.StatusBadRequest, outcome: "forwarded"}

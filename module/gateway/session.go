@@ -202,9 +202,6 @@ func (h *Handler) readUpstreamGrant(next caddyhttp.Handler, sub *http.Request) (
 		}
 		return dialect.Grant{}, derr
 	}
-	g, err := h.upstreamSide.signIn.ReadGrant(ans.body.Bytes())
-	if err != nil {
-		return dialect.Grant{}, dialect.NewError(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read")
-	}
-	return g, nil
+	// Read unscrubbed: the token in it is the gateway's own, to keep.
+	return h.upstreamSide.signIn.ReadGrant(dialect.NewAnswer(ans.status, ans.body.Bytes()))
 }

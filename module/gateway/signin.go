@@ -109,13 +109,15 @@ func (h *Handler) proxySignIn(x *exchange) error {
 	if ans.status != http.StatusOK {
 		return ans.writeTo(x.w, ans.body.Bytes())
 	}
-	g, err := h.clientSide.signIn.ReadGrant(ans.body.Bytes())
-	if err != nil {
-		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
+	// The grant remembered and the answer relayed come from one parse.
+	read := h.read(ans)
+	g, derr := h.clientSide.signIn.ReadGrant(read)
+	if derr != nil {
+		return h.failUpstream(x, derr)
 	}
-	body, err := h.clientSide.signIn.RedirectGrant(ans.body.Bytes(), h.externalURL(x.r))
-	if err != nil {
-		return h.refuse(x, dialect.NewError(dialect.UpstreamFailed, "the upstream's sign-in answer cannot be read"))
+	body, derr := h.clientSide.signIn.RedirectGrant(read, h.externalURL(x.r))
+	if derr != nil {
+		return h.failUpstream(x, derr)
 	}
 	rem := auth.Remembered{APIURL: g.APIURL, AccountID: g.AccountID, KeyID: keyID, Capabilities: g.Capabilities,
 		Expires: time.Now().Add(time.Duration(h.TokenLifetime))}

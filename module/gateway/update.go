@@ -345,28 +345,42 @@ func (h *Handler) send(x *exchange) error {
 	// is written to the client (which copies it) or replaced by a refusal.
 	defer ans.release()
 	x.d.forwarded(ans.status)
-	body := h.scrubAnswer(ans)
-	if derr := h.upstreamSide.CheckAnswer(ans.status, body); derr != nil {
-		if ans.status >= 200 && ans.status < 300 {
-			derr.Message += "; it reported success, so the update was most likely applied: read the bucket before retrying"
-		}
-		return h.failUpstream(x, derr)
+	read := h.read(ans)
+	if derr := h.upstreamSide.CheckAnswer(read); derr != nil {
+		return h.failUpstream(x, reportedSuccess(read, derr))
 	}
 	ans.header.Del("Etag")
+	body := read.Body
 	switch {
 	case ans.status == http.StatusOK:
-		if rev, ok := h.revisionAfter(x, body); ok {
+		rev, ok, derr := h.revisionAfter(x, read)
+		if derr != nil {
+			return h.failUpstream(x, reportedSuccess(read, derr))
+		}
+		if ok {
 			ans.header.Set("ETag", etag(rev))
 		}
 		if x.who.key != nil && h.upstreamSide.scopes != nil {
-			if filtered, err := h.upstreamSide.scopes.FilterBucket(body, x.who.key.Has); err == nil {
-				body = filtered
+			// What the key may not read never leaves: an answer that cannot
+			// be filtered is not relayed.
+			if body, derr = h.upstreamSide.scopes.FilterBucket(read, x.who.key.Has); derr != nil {
+				return h.failUpstream(x, reportedSuccess(read, derr))
 			}
 		}
-	case x.pre.ifMatch && h.upstreamSide.native != nil && h.upstreamSide.native.IsConflict(ans.status, body):
+	case x.pre.ifMatch && h.upstreamSide.native != nil && h.upstreamSide.native.IsConflict(read):
 		return h.refuse(x, errStale)
 	}
 	return ans.writeTo(x.w, body)
+}
+
+// reportedSuccess adds, to the refusal of an answer that said the write
+// succeeded, that it most likely was applied.
+func reportedSuccess(a *dialect.Answer, e *dialect.Error) *dialect.Error {
+	if a.Status < 200 || a.Status >= 300 {
+		return e
+	}
+	return &dialect.Error{Kind: e.Kind, Fields: e.Fields, Cause: e.Cause,
+		Message: e.Message + "; it reported success, so the update was most likely applied: read the bucket before retrying"}
 }
 
 // mayHaveApplied says, on a failure after the update was sent, that the
@@ -378,22 +392,23 @@ func mayHaveApplied(e *dialect.Error) *dialect.Error {
 }
 
 // revisionAfter finds the bucket's revision after a successful update: in
-// the answer where the API reports it, otherwise by reading the bucket again.
-// Not finding it leaves the answer without an ETag rather than failing an
-// update the upstream has applied.
-func (h *Handler) revisionAfter(x *exchange, body []byte) (int64, bool) {
+// the answer where the API reports it (an answer that cannot be read is an
+// error), otherwise by reading the bucket again. Not finding it by reading
+// again leaves the answer without an ETag rather than failing an update the
+// upstream has applied.
+func (h *Handler) revisionAfter(x *exchange, a *dialect.Answer) (int64, bool, *dialect.Error) {
 	if h.upstreamSide.native != nil {
-		return h.upstreamSide.native.ResponseRevision(body)
+		return h.upstreamSide.native.ResponseRevision(a)
 	}
 	if h.upstreamSide.derived == nil {
-		return 0, false
+		return 0, false, nil
 	}
 	state, derr := h.readBucket(x, x.d.bucketID)
 	if derr != nil {
 		h.logger.Warn("could not read the bucket's revision after an update", zap.String("bucket_id", x.d.bucketID), zap.String("reason", derr.Message))
-		return 0, false
+		return 0, false, nil
 	}
-	return state.Revision, true
+	return state.Revision, true, nil
 }
 
 // maxMergeAttempts bounds how often a translated update reads, merges and
@@ -442,10 +457,10 @@ func (h *Handler) writeTranslated(x *exchange) error {
 			return h.failUpstream(x, derr)
 		}
 		x.d.forwarded(ans.status)
-		body := h.scrubAnswer(ans)
-		switch refusal := h.upstreamSide.translator.UpstreamError(ans.status, body); {
+		read := h.read(ans)
+		switch refusal := h.upstreamSide.translator.UpstreamError(read); {
 		case ans.status >= 200 && ans.status < 300:
-			updated, ok := h.upstreamSide.translator.UpdatedBucket(body)
+			updated, ok := h.upstreamSide.translator.UpdatedBucket(read)
 			if !ok {
 				if updated, derr = h.readBucket(x, x.d.bucketID); derr != nil {
 					// Applied upstream; only the new revision is unknown.

@@ -37,6 +37,8 @@ type answer struct {
 	// failure but one to connect. An update that failed after it was sent
 	// may have been applied.
 	sent bool
+	// read is the answer as the gateway reads it, once made (Handler.read).
+	read *dialect.Answer
 }
 
 func (a *answer) Header() http.Header { return a.header }
@@ -96,6 +98,10 @@ func (a *answer) release() {
 	}
 	clear(a.header)
 	a.body.Reset()
+	if a.read != nil {
+		a.read.Release()
+		a.read = nil
+	}
 	a.status, a.limit, a.overflow, a.sent = 0, 0, false, false
 	answerPool.Put(a)
 }
@@ -196,7 +202,7 @@ func (h *Handler) callUpstream(x *exchange, req *http.Request, prepare func(dial
 		return h.roundTrip(x.next, req)
 	}
 	ans, derr := send(g)
-	if derr != nil || h.session == nil || !h.upstreamSide.signIn.TokenRefused(ans.status, ans.body.Bytes()) {
+	if derr != nil || h.session == nil || !h.upstreamSide.signIn.TokenRefused(h.read(ans)) {
 		return ans, derr
 	}
 	if g, derr = h.renewUpstream(x, g.Token); derr != nil {
@@ -263,7 +269,7 @@ func (h *Handler) readBucket(x *exchange, bucketID string) (dialect.Bucket, *dia
 	if derr != nil {
 		return dialect.Bucket{}, derr
 	}
-	b, derr := h.upstreamSide.reader.ReadBucket(ans.status, h.scrubAnswer(ans), bucketID)
+	b, derr := h.upstreamSide.reader.ReadBucket(h.read(ans), bucketID)
 	// What the bucket object does not say, the gateway's sign-in does: the
 	// account, and the S3 endpoint translated updates are checked against.
 	switch {
@@ -289,7 +295,7 @@ func (h *Handler) readBuckets(x *exchange) ([]dialect.Bucket, *dialect.Error) {
 	if derr != nil {
 		return nil, derr
 	}
-	return h.upstreamSide.translator.ReadBuckets(ans.status, h.scrubAnswer(ans))
+	return h.upstreamSide.translator.ReadBuckets(h.read(ans))
 }
 
 // prepareUpstream strips what the upstream must not see or that would stop
@@ -331,6 +337,16 @@ func (h *Handler) secrets() []string {
 		h.session.mu.Unlock()
 	}
 	return s
+}
+
+// read is a's answer as the gateway reads it: its body with the gateway's
+// own credentials scrubbed from it, parsed once, on first use, for every
+// step that reads it.
+func (h *Handler) read(a *answer) *dialect.Answer {
+	if a.read == nil {
+		a.read = dialect.NewAnswer(a.status, h.scrubAnswer(a))
+	}
+	return a.read
 }
 
 // scrubAnswer removes the gateway's own credentials from an upstream answer
