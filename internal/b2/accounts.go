@@ -267,13 +267,9 @@ func hideUnreadable(bucket map[string]any, canRead func(string) bool) {
 // its bucketId, read from the one parse the answer is written from, is one
 // the caller may see.
 func (*Dialect) FilterList(a *dialect.Answer, visible func(string) bool, canRead func(string) bool) ([]byte, *dialect.Error) {
-	root, derr := a.Object("B2's bucket list")
+	root, list, derr := bucketList(a)
 	if derr != nil {
 		return nil, derr
-	}
-	list := root.Get("buckets")
-	if list.Type() != jsonscan.Array {
-		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: it has no buckets array")
 	}
 	kept := make([]any, 0, list.Len())
 	for _, b := range list.Items() {
@@ -321,6 +317,17 @@ func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
 		}
 	}
 	return false
+}
+
+// bucketList reads b2_list_buckets' answer: the object, and its buckets.
+func bucketList(a *dialect.Answer) (root, list jsonscan.Value, derr *dialect.Error) {
+	if root, derr = a.Object("B2's bucket list"); derr != nil {
+		return root, list, derr
+	}
+	if list = root.Get("buckets"); list.Type() != jsonscan.Array {
+		return root, list, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: it has no buckets array")
+	}
+	return root, list, nil
 }
 
 // FilterBucket implements dialect.Scopes.

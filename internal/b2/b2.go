@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
 	"github.com/bucketgate/bucketgate/internal/schema"

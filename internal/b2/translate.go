@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
@@ -48,13 +47,9 @@ func (d *Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Err
 	if a.Status != http.StatusOK {
 		return nil, d.UpstreamError(a)
 	}
-	root, derr := a.Object("B2's bucket list")
+	_, list, derr := bucketList(a)
 	if derr != nil {
 		return nil, derr
-	}
-	list := root.Get("buckets")
-	if list.Type() != jsonscan.Array {
-		return nil, dialect.NewError(dialect.UpstreamFailed, "B2's bucket list cannot be read: it has no buckets array")
 	}
 	out := make([]dialect.Bucket, 0, list.Len())
 	for _, v := range list.Items() {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-
 	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 

@@ -88,8 +88,8 @@ func TestAmbiguousAnswersAreRefused(t *testing.T) {
 			want: `"code":"bad_gateway"`,
 		},
 		{
-			name: "B2 passthrough sign-in, apiUrl repeated",
-			h:    &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}},
+			name:    "B2 passthrough sign-in, apiUrl repeated",
+			h:       &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}},
 			answers: map[string]string{"b2_authorize_account": strings.Replace(b2SignIn, `"apiUrl":"http://b2.test"`, `"apiUrl":"http://b2.test","apiUrl":"http://elsewhere.test"`, 1)},
 			request: func(*Handler) *http.Request {
 				r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
