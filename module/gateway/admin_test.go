@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,8 +113,40 @@ func TestStatusReportsUpstreamSession(t *testing.T) {
 	if s := st.UpstreamSession; !s.SignedIn || s.AccountID != "acct" || s.Expires.Sub(s.SignedInAt) != b2TokenLifetime {
 		t.Errorf("after signing in: %+v", s)
 	}
-	if gauge("signed_in") < 1 {
-		t.Errorf("signed_in gauge %v", gauge("signed_in"))
+	if gauge("signed_in") < 1 || st.UpstreamSession.State != "signed_in" {
+		t.Errorf("signed_in gauge %v, state %q", gauge("signed_in"), st.UpstreamSession.State)
+	}
+
+	// The gateway's key is revoked: B2 refuses its token, and the sign-in
+	// that follows fails too. From that moment the session is failing,
+	// though the token it held has not expired.
+	revoked := upstreamFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		code := "bad_auth_token"
+		if strings.HasSuffix(r.URL.Path, "/b2_authorize_account") {
+			code = "unauthorized"
+		}
+		_, _ = io.WriteString(w, `{"status":401,"code":"`+code+`","message":"revoked"}`)
+		return nil
+	})
+	r = httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(`{"bucketId":"b1"}`))
+	r.Header.Set("Authorization", token)
+	serveNext(t, h, revoked, r)
+	st = mine()
+	if s := st.UpstreamSession; s.SignedIn || s.State != "failing" || s.LastError == "" {
+		t.Errorf("after the upstream refused the token and the sign-in failed: %+v", s)
+	}
+	if gauge("failing") < 1 || gauge("signed_in") != 0 {
+		t.Errorf("gauge after revocation: failing %v, signed_in %v", gauge("failing"), gauge("signed_in"))
+	}
+
+	// Signing in works again.
+	r = httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_update_bucket", strings.NewReader(`{"bucketId":"b1"}`))
+	r.Header.Set("Authorization", token)
+	serveNext(t, h, upstreamFunc(f.ServeHTTP), r)
+	if s := mine().UpstreamSession; !s.SignedIn || s.State != "signed_in" {
+		t.Errorf("after signing in again: %+v", s)
 	}
 
 	// Cleaned up with its configuration, it is no longer reported.

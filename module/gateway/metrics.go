@@ -31,7 +31,7 @@ var (
 var upstreamSessions upstreamSessionCollector
 
 var upstreamSessionsDesc = prometheus.NewDesc("caddy_bucketgate_upstream_sessions",
-	"Gateway-mode handlers by the state of their own sign-in at the B2 upstream: signed_in (holding an unexpired token), failing (the last sign-in failed and no token is held), or not_yet (no call has needed one yet).",
+	"Gateway-mode handlers by the state of their own sign-in at the B2 upstream: signed_in (holding an unexpired token the upstream has not refused), failing (the last sign-in failed and no usable token is held), or not_yet (no call has needed one yet).",
 	[]string{"upstream_api", "state"}, nil)
 
 type upstreamSessionCollector struct{}
@@ -44,15 +44,7 @@ func (upstreamSessionCollector) Collect(ch chan<- prometheus.Metric) {
 		if h.session == nil || h.Mode != modeGateway {
 			return
 		}
-		st := h.session.status()
-		state := "not_yet"
-		switch {
-		case st.SignedIn:
-			state = "signed_in"
-		case st.LastError != "":
-			state = "failing"
-		}
-		counts[[2]string{h.UpstreamAPI, state}]++
+		counts[[2]string{h.UpstreamAPI, h.session.status().State}]++
 	})
 	for labels, n := range counts {
 		ch <- prometheus.MustNewConstMetric(upstreamSessionsDesc, prometheus.GaugeValue, float64(n), labels[0], labels[1])

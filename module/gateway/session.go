@@ -45,6 +45,11 @@ type upstreamSession struct {
 // sessionStatus is the session as the admin API reports it. It holds no
 // token or key.
 type sessionStatus struct {
+	// State is signed_in (holding a token the upstream has not refused,
+	// unexpired), failing (the last sign-in failed, and no such token is
+	// held: every call that needs the upstream fails until one succeeds) or
+	// not_yet (no call has needed a sign-in yet).
+	State       string    `json:"state"`
 	SignedIn    bool      `json:"signed_in"`
 	SignedInAt  time.Time `json:"signed_in_at,omitzero"`
 	Expires     time.Time `json:"expires,omitzero"`
@@ -56,17 +61,40 @@ type sessionStatus struct {
 // b2TokenLifetime is how long B2's own tokens last.
 const b2TokenLifetime = 24 * time.Hour
 
+// Session states, in the admin API and the upstream_sessions gauge.
+const (
+	sessionSignedIn = "signed_in"
+	sessionFailing  = "failing"
+	sessionNotYet   = "not_yet"
+)
+
 func (s *upstreamSession) status() sessionStatus {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
 	st := s.seen
 	st.SignedIn = st.SignedIn && time.Now().Before(st.Expires)
+	switch {
+	case st.SignedIn:
+		st.State = sessionSignedIn
+	case st.LastError != "":
+		st.State = sessionFailing
+	default:
+		st.State = sessionNotYet
+	}
 	return st
 }
 
-// failed records a failed sign-in. The grant held before, if any, stays
-// in use until the upstream refuses it.
-func (s *upstreamSession) failed(derr *dialect.Error) {
+// Why a sign-in is due.
+const (
+	dueFirstUse = "first use"
+	dueRenewal  = "renewal before expiry"
+	dueRefused  = "the upstream refused the gateway's token"
+)
+
+// failed records a failed sign-in for why. A renewal's failure leaves the
+// token held before in use, and the session signed in until it expires or
+// the upstream refuses it; any other failure leaves no usable token.
+func (s *upstreamSession) failed(derr *dialect.Error, why string) {
 	msg := derr.Message
 	if derr.Cause != "" {
 		msg += ": " + derr.Cause
@@ -74,6 +102,9 @@ func (s *upstreamSession) failed(derr *dialect.Error) {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
 	s.seen.LastError, s.seen.LastErrorAt = msg, time.Now()
+	if why != dueRenewal {
+		s.seen.SignedIn = false
+	}
 }
 
 func (s *upstreamSession) succeeded(g dialect.Grant, at time.Time) {
@@ -95,9 +126,9 @@ func (h *Handler) upstreamGrant(x *exchange) (dialect.Grant, *dialect.Error) {
 	return h.sessionGrant(x, func(s *upstreamSession) string {
 		switch {
 		case s.grant.Token == "":
-			return "first use"
+			return dueFirstUse
 		case time.Since(s.signedIn) >= refreshAfter:
-			return "renewal before expiry"
+			return dueRenewal
 		}
 		return ""
 	})
@@ -110,7 +141,7 @@ func (h *Handler) renewUpstream(x *exchange, refused string) (dialect.Grant, *di
 		if s.grant.Token != "" && s.grant.Token != refused {
 			return ""
 		}
-		return "the upstream refused the gateway's token"
+		return dueRefused
 	})
 }
 
@@ -159,11 +190,16 @@ func (h *Handler) fly(x *exchange, f *signInFlight, why string) {
 		s := h.session
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if f.err == nil {
+		switch {
+		case f.err == nil:
 			if s.grant.Token != f.grant.Token {
 				s.retired = s.grant.Token
 			}
 			s.grant, s.signedIn = f.grant, time.Now()
+		case why == dueRefused:
+			// The upstream refused the token: never send it again, so the
+			// next call signs in afresh. It is still scrubbed from answers.
+			s.retired, s.grant = s.grant.Token, dialect.Grant{}
 		}
 		s.flight = nil
 		close(f.done)
@@ -179,7 +215,7 @@ func (h *Handler) signInUpstream(r *http.Request, next caddyhttp.Handler, why st
 	routeTo(sub, h.Upstream.Realm)
 	g, derr := h.readUpstreamGrant(next, sub)
 	if derr != nil {
-		h.session.failed(derr)
+		h.session.failed(derr, why)
 		h.logger.Error("could not sign in upstream", zap.String("reason", why), zap.String("error", derr.Message), zap.String("cause", derr.Cause))
 		return dialect.Grant{}, derr
 	}
