@@ -1,18 +1,18 @@
 package b2emulator
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bucketgate/bucketgate/module/emulator/internal/corpus"
 )
 
 // corpusCase is one line of a B2 corpus under testdata/conformance: a body a
@@ -30,26 +30,13 @@ type corpusCase struct {
 
 func readCorpus(t *testing.T, file string) []corpusCase {
 	t.Helper()
-	data, err := os.ReadFile("../../../testdata/conformance/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []corpusCase
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var c corpusCase
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			t.Fatalf("%s:%d: %v", file, line, err)
-		}
+	cases, err := corpus.Read("../../../testdata/conformance/"+file, func(c corpusCase) error {
 		if c.Name == "" || c.Source == "" || len(c.Body) == 0 || c.Want.Status == 0 || (c.Want.Status != 200) == (c.Want.Code == "") {
-			t.Fatalf("%s:%d: a case needs a name, a source, a body and B2's answer (a code exactly when it is an error)", file, line)
+			return errors.New("a case needs a name, a source, a body and B2's answer (a code exactly when it is an error)")
 		}
-		cases = append(cases, c)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return cases
@@ -70,7 +57,7 @@ func newCorpusClient(t *testing.T) *corpusClient {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = h.ServeHTTP(w, r, failNext) }))
 	t.Cleanup(srv.Close)
 	c := &corpusClient{}
-	status, body := c.do(t, http.MethodGet, srv.URL+"/b2api/v3/b2_authorize_account", "", "Basic "+basicValue("master-id", "master-secret"))
+	status, body := c.do(t, http.MethodGet, srv.URL+"/b2api/v3/b2_authorize_account", "", basic("master-id", "master-secret"))
 	var a struct {
 		AccountID          string `json:"accountId"`
 		AuthorizationToken string `json:"authorizationToken"`
@@ -86,8 +73,6 @@ func newCorpusClient(t *testing.T) *corpusClient {
 	c.apiURL, c.token, c.acctID = a.APIInfo.StorageAPI.APIURL, a.AuthorizationToken, a.AccountID
 	return c
 }
-
-func basicValue(id, secret string) string { return strings.TrimPrefix(basic(id, secret), "Basic ") }
 
 func (c *corpusClient) do(t *testing.T, method, target, body, auth string) (int, []byte) {
 	t.Helper()

@@ -1,18 +1,18 @@
 package flashbackemulator
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bucketgate/bucketgate/module/emulator/internal/corpus"
 )
 
 // corpusCase is one line of a Flashback corpus under testdata/conformance: a
@@ -30,26 +30,13 @@ type corpusCase struct {
 
 func readCorpus(t *testing.T, file string) []corpusCase {
 	t.Helper()
-	data, err := os.ReadFile("../../../testdata/conformance/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []corpusCase
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var c corpusCase
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			t.Fatalf("%s:%d: %v", file, line, err)
-		}
+	cases, err := corpus.Read("../../../testdata/conformance/"+file, func(c corpusCase) error {
 		if c.Name == "" || c.Source == "" || (len(c.Body) == 0) == (c.ID == "") || c.Want.Status == 0 {
-			t.Fatalf("%s:%d: a case needs a name, a source, a body or a path id, and Flashback's answer", file, line)
+			return errors.New("a case needs a name, a source, a body or a path id, and Flashback's answer")
 		}
-		cases = append(cases, c)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return cases
