@@ -1,5 +1,5 @@
 // Package schemas embeds the JSON Schemas (draft-07) that the gateway checks
-// update bodies against, so the binary needs no files beside it. Users may
+// request bodies against, so the binary needs no files beside it. Users may
 // point the gateway at their own copy instead (the schema setting).
 package schemas
 
@@ -20,3 +20,19 @@ var FlashbackUpdateBucket []byte
 //
 //go:embed b2/list_buckets.json
 var B2ListBuckets []byte
+
+// B2CreateBucket is the schema of a b2_create_bucket request body.
+//
+//go:embed b2/create_bucket.json
+var B2CreateBucket []byte
+
+// B2DeleteBucket is the schema of a b2_delete_bucket request body.
+//
+//go:embed b2/delete_bucket.json
+var B2DeleteBucket []byte
+
+// FlashbackCreateBucket is the schema of a Flashback POST /bucket request
+// body.
+//
+//go:embed flashback/create_bucket.json
+var FlashbackCreateBucket []byte

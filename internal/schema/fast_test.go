@@ -49,7 +49,8 @@ const keywords = `{
 
 func fuzzSchemas(tb testing.TB) []*Schema {
 	var out []*Schema
-	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets, []byte(keywords)} {
+	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets,
+		schemas.B2CreateBucket, schemas.B2DeleteBucket, schemas.FlashbackCreateBucket, []byte(keywords)} {
 		s, err := Compile(src)
 		if err != nil {
 			tb.Fatal(err)
@@ -81,6 +82,16 @@ var fuzzSeeds = []string{
 	`{"storageType":"BLOB","bucket":"a-b--c","key":"","secret":"s","walletAddress":"0x_1"}`,
 	`{"storageType":"GCS","bucket":"ok.bucket-name"}`,
 	`{"storageType":"AZURE","bucket":"AB"}`,
+	// b2_create_bucket and b2_delete_bucket
+	`{"accountId":"1","bucketInfo":null,"bucketName":"bucketName1","bucketType":"allPublic","corsRules":[{"allowedHeaders":null,"allowedOperations":["b2_download_file_by_id"],"allowedOrigins":["https://something.com"],"corsRuleName":"rule-name","exposeHeaders":null,"maxAgeSeconds":0}],"defaultServerSideEncryption":null,"fileLockEnabled":false,"lifecycleRules":null,"replicationConfiguration":null}`,
+	`{"accountId":"a","bucketName":"b2-reserved","bucketType":null,"ifRevisionIs":1}`,
+	`{"accountId":null,"bucketName":"abc","bucketType":"snapshot","bucketId":"b1"}`,
+	`{"accountId":"a","bucketName":"with_underscore","bucketType":"allPrivate","fileLockEnabled":"true","defaultRetention":{"mode":"governance"}}`,
+	// Flashback POST /bucket
+	`{"name":"My Backup Bucket","bucket":"my-backup-bucket-2024","storageType":"S3","key":"AKIAIOSFODNN7EXAMPLE","secret":"s","region":"us-east-1","endpoint":"https://gateway.storjshare.io","workspaceId":"workspace-123"}`,
+	`{"name":"n","bucket":"b-1","storageType":"AZURE","workspaceId":"w","apiKeyUuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}`,
+	`{"name":"n","bucket":"b-1","storageType":"GCS","workspaceId":"w","key":"k"}`,
+	`{"name":"","storageType":"FTP","apiKeyUuid":null}`,
 	// b2_list_buckets
 	`{"accountId":"a","bucketId":null,"bucketName":null,"bucketTypes":["all","bogus"]}`,
 	`{"bucketTypes":[],"bucketName":""}`,
@@ -155,7 +166,8 @@ func rendered(vs []Violation) string {
 }
 
 func TestFastPathIsUsedForBuiltInSchemasOnly(t *testing.T) {
-	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets} {
+	for _, src := range [][]byte{schemas.B2UpdateBucket, schemas.FlashbackUpdateBucket, schemas.B2ListBuckets,
+		schemas.B2CreateBucket, schemas.B2DeleteBucket, schemas.FlashbackCreateBucket} {
 		s, err := Load("", src)
 		if err != nil {
 			t.Fatal(err)

@@ -210,6 +210,7 @@ func TestCapabilityChecks(t *testing.T) {
 	master := login(t, h, "master-id", "master-secret")
 	writer := login(t, h, "writer-id", "writer-secret")
 	reader := login(t, h, "reader-id", "reader-secret")
+	remover := login(t, h, "remover-id", "remover-secret")
 	nolist := login(t, h, "nolist-id", "nolist-secret")
 	other := login(t, h, "other-id", "other-secret")
 	alpha := bucketID(t, h, "alpha-bucket")
@@ -232,6 +233,12 @@ func TestCapabilityChecks(t *testing.T) {
 		{"delete in another account", other, "/b2api/v3/b2_delete_bucket", `{"accountId":"acct-one","bucketId":"` + alpha + `"}`, "acct-one"},
 		{"restricted key updates its own bucket", reader, "/b2api/v3/b2_update_bucket", `{"bucketId":"` + alpha + `","bucketType":"allPublic"}`, "restricted"},
 		{"restricted key creates", reader, "/b2api/v3/b2_create_bucket", `{"accountId":"acct-one","bucketName":"new-bucket","bucketType":"allPrivate"}`, "restricted"},
+		// B2 does not let a bucket-restricted key hold deleteBuckets, so
+		// even its own bucket is out of its reach.
+		{"restricted key deletes its own bucket", remover, "/b2api/v3/b2_delete_bucket", `{"accountId":"acct-one","bucketId":"` + alpha + `"}`, "restricted"},
+		{"create with Object Lock without writeBucketRetentions", writer, "/b2api/v3/b2_create_bucket", `{"accountId":"acct-one","bucketName":"new-bucket","bucketType":"allPrivate","fileLockEnabled":true}`, "writeBucketRetentions"},
+		{"create with encryption without writeBucketEncryption", writer, "/b2api/v3/b2_create_bucket", `{"accountId":"acct-one","bucketName":"new-bucket","bucketType":"allPrivate","defaultServerSideEncryption":{"mode":"SSE-B2","algorithm":"AES256"}}`, "writeBucketEncryption"},
+		{"create with replication without writeBucketReplications", writer, "/b2api/v3/b2_create_bucket", `{"accountId":"acct-one","bucketName":"new-bucket","bucketType":"allPrivate","replicationConfiguration":{"asReplicationDestination":{"sourceToDestinationKeyMapping":{}}}}`, "writeBucketReplications"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, post(h, tc.token, tc.path, tc.body), http.StatusUnauthorized, "unauthorized", tc.msg)

@@ -208,7 +208,13 @@ func (h *Emulator) createBucket(r *request) (any, *apiError) {
 	if aerr := firstError(r.p.needAccount(req.accountID), r.p.need(req.writeCapabilities()...), r.p.needUnrestricted()); aerr != nil {
 		return nil, aerr
 	}
-	b, aerr := applyChanges(newBucket(r.p.accountID, "", req.name, "", h.InitialRevision), req.changes)
+	// A bucket may be born with Object Lock on whatever else it is created
+	// with: the refusals of turning it on are about existing buckets (b2sdk's
+	// integration test creates a replication source with Object Lock, on B2).
+	fresh := newBucket(r.p.accountID, "", req.name, "", h.InitialRevision)
+	fresh.FileLock = req.fileLock.v
+	req.fileLock = opt[bool]{}
+	b, aerr := applyChanges(fresh, req.changes)
 	if aerr != nil {
 		return nil, aerr
 	}

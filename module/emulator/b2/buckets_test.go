@@ -522,6 +522,37 @@ func TestUpdateViaGET(t *testing.T) {
 	}
 }
 
+// TestCreateAndDeleteViaGET covers the GET form B2 documents for both calls:
+// the body's parameters in the query string, settings as JSON text.
+func TestCreateAndDeleteViaGET(t *testing.T) {
+	h := newEmulator(t)
+	get := func(token, call string, q url.Values) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/b2api/v2/"+call+"?"+q.Encode(), nil)
+		r.Header.Set("Authorization", token)
+		return serve(h, r)
+	}
+	tok := login(t, h, "master-id", "master-secret")
+	create := url.Values{"accountId": {acctOne}, "bucketName": {"Via-Get-Bucket"}, "bucketType": {"allPublic"},
+		"bucketInfo": {`{"via":"get"}`}, "fileLockEnabled": {"true"}}
+	b := wantOK(t, get(tok, "b2_create_bucket", create))
+	checkBucketShape(t, b)
+	if b["bucketName"] != "Via-Get-Bucket" || jsonOf(t, b["bucketInfo"]) != `{"via":"get"}` ||
+		!strings.Contains(jsonOf(t, b["fileLockConfiguration"]), `"isFileLockEnabled":true`) {
+		t.Fatalf("GET create %v", b)
+	}
+	wantError(t, get(tok, "b2_create_bucket", create), 400, "duplicate_bucket_name", "")
+	wantError(t, get(login(t, h, "nolist-id", "nolist-secret"), "b2_create_bucket", url.Values{"accountId": {acctOne}, "bucketName": {"other-bucket"}, "bucketType": {"allPrivate"}}),
+		http.StatusUnauthorized, "unauthorized", "writeBuckets")
+
+	id := b["bucketId"].(string)
+	del := url.Values{"accountId": {acctOne}, "bucketId": {id}}
+	wantError(t, get(login(t, h, "remover-id", "remover-secret"), "b2_delete_bucket", del), http.StatusUnauthorized, "unauthorized", "restricted")
+	if d := wantOK(t, get(tok, "b2_delete_bucket", del)); d["bucketId"] != id {
+		t.Fatalf("GET delete %v", d)
+	}
+	wantError(t, get(tok, "b2_delete_bucket", del), 400, "bad_bucket_id", id)
+}
+
 func TestConcurrentUpdates(t *testing.T) {
 	h := newEmulator(t)
 	tok := login(t, h, "master-id", "master-secret")

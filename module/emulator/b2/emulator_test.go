@@ -30,6 +30,7 @@ func testAccounts() []Account {
 				{ID: "writer-id", Secret: "writer-secret", Capabilities: []string{"listBuckets", "writeBuckets", "deleteBuckets"}},
 				{ID: "reader-id", Secret: "reader-secret", Capabilities: []string{"listBuckets", "readBuckets", "writeBuckets"}, Bucket: "alpha-bucket", NamePrefix: "photos/"},
 				{ID: "nolist-id", Secret: "nolist-secret", Capabilities: []string{"readFiles", "futureCapability"}},
+				{ID: "remover-id", Secret: "remover-secret", Capabilities: []string{"listBuckets", "deleteBuckets"}, Bucket: "alpha-bucket"},
 			},
 			Buckets: []SeedBucket{
 				{Name: "alpha-bucket", Info: map[string]string{"owner": "demo"}},

@@ -13,7 +13,8 @@ import (
 )
 
 // Bucket is a bucket that exists when the configuration loads. Its fields
-// obey the rules the API applies to a new bucket.
+// obey the rules the API applies to a new bucket, but for credentials, which
+// a seeded bucket may do without.
 type Bucket struct {
 	// ID is the bucket's id, a lowercase UUID such as
 	// 11111111-2222-3333-4444-555555555555. Required, and different for
@@ -27,7 +28,8 @@ type Bucket struct {
 	// workspaces. Required.
 	Workspace string `json:"workspace,omitempty"`
 
-	// StorageType is the kind of provider storage: S3, GCS or BLOB.
+	// StorageType is the kind of provider storage: S3, GCS or BLOB, or
+	// AZURE, which POST /bucket also takes for Azure Blob Storage.
 	// Required.
 	StorageType string `json:"storage_type,omitempty"`
 
@@ -207,16 +209,26 @@ func (e *Emulator) create(a *account, r *http.Request, _ string) (any, *refusal)
 	if ref != nil {
 		return nil, ref
 	}
-	if ps := checkBody(b, nil); len(ps) > 0 {
+	if ps := append(checkBody(b, nil), credentials(b)...); len(ps) > 0 {
 		return nil, refuse(http.StatusBadRequest, "%s", ps)
 	}
-	if ref := writable(a, b["workspaceId"]); ref != nil {
-		return nil, ref
+	// A workspace the caller cannot write to is refused alike whether it
+	// exists or not, so creating probes nothing.
+	if !a.can(b["workspaceId"], roleWrite) {
+		return nil, refuse(http.StatusForbidden, "workspaceId: WRITE or ADMIN role required in the workspace")
 	}
 	rec := record{ID: newUUID(), CreatedAt: e.timestamp()}.with(b)
 
 	e.state.mu.Lock()
 	defer e.state.mu.Unlock()
+	// POST's reference: a bucket name is unique within the organisation,
+	// which is every workspace here; the guide adds that it is so across
+	// providers.
+	for _, other := range e.state.buckets {
+		if other.Bucket == rec.Bucket {
+			return nil, refuse(http.StatusBadRequest, "bucket: already registered in the organisation")
+		}
+	}
 	if err := e.state.commit(func(m map[string]record) { m[rec.ID] = rec }); err != nil {
 		return nil, e.internal("create", err)
 	}

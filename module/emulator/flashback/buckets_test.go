@@ -116,9 +116,11 @@ func TestCreateAndDelete(t *testing.T) {
 		token, body string
 		status      int
 	}{
+		// A create is refused alike in a workspace the caller reads, one
+		// it has no role in and one that does not exist.
 		{"tok-reader", create, http.StatusForbidden},
-		{"tok-outsider", create, http.StatusNotFound},
-		{"tok-writer", strings.Replace(create, wsMain, "workspace-999", 1), http.StatusNotFound},
+		{"tok-outsider", create, http.StatusForbidden},
+		{"tok-writer", strings.Replace(create, wsMain, "workspace-999", 1), http.StatusForbidden},
 	} {
 		if a := call(t, e, http.MethodPost, "/bucket", tc.token, tc.body); a.status != tc.status {
 			t.Errorf("create as %s: %d %s, want %d", tc.token, a.status, a.raw, tc.status)
@@ -133,8 +135,14 @@ func TestCreateAndDelete(t *testing.T) {
 		t.Fatalf("create: %d %s", a.status, a.raw)
 	}
 	id := a.BucketID
-	if b := call(t, e, http.MethodPost, "/bucket", "tok-admin", create); b.BucketID == id {
-		t.Error("two creates got the same id")
+	// The provider bucket is registered once per organisation, whatever
+	// the workspace.
+	again := call(t, e, http.MethodPost, "/bucket", "tok-admin", strings.Replace(create, wsMain, wsOther, 1))
+	if again.status != http.StatusBadRequest || !strings.Contains(again.Message, "bucket:") {
+		t.Errorf("second create of media-files: %d %s, want 400 naming bucket", again.status, again.raw)
+	}
+	if b := call(t, e, http.MethodPost, "/bucket", "tok-admin", strings.Replace(create, "media-files", "media-files-2", 1)); b.BucketID == id || !isUUID(b.BucketID) {
+		t.Errorf("two creates got the same id, or none: %s", b.raw)
 	}
 	got := bucketAs(t, e, id)
 	for k, v := range map[string]any{

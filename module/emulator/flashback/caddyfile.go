@@ -32,7 +32,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    bucket <display name> {
 //	        id             <uuid>
 //	        workspace      <workspace>
-//	        storage_type   S3|GCS|BLOB
+//	        storage_type   S3|GCS|BLOB|AZURE
 //	        bucket         <provider bucket name>
 //	        region         <region>
 //	        endpoint       <url>

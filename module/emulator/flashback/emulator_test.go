@@ -245,7 +245,7 @@ func TestValidateConfig(t *testing.T) {
 		{"duplicate bucket id", func(e *Emulator) { e.Buckets[1].ID = bucketA }, "id already used by buckets[0]"},
 		{"bucket id not a UUID", func(e *Emulator) { e.Buckets[0].ID = "bucket-1" }, "id must be a lowercase UUID"},
 		{"bucket id in capitals", func(e *Emulator) { e.Buckets[0].ID = "AAAAAAAA-2222-3333-4444-555555555555" }, "id must be a lowercase UUID"},
-		{"bad storage type", func(e *Emulator) { e.Buckets[0].StorageType = "AZURE" }, "storage_type: must be one of S3, GCS, BLOB"},
+		{"bad storage type", func(e *Emulator) { e.Buckets[0].StorageType = "FTP" }, "storage_type: must be one of S3, GCS, BLOB"},
 		{"missing provider bucket", func(e *Emulator) { e.Buckets[1].Bucket = "" }, "bucket: is required"},
 		{"bad provider bucket", func(e *Emulator) { e.Buckets[0].Bucket = "Backups" }, "bucket: not a valid S3 bucket name"},
 		{"ftp endpoint", func(e *Emulator) { e.Buckets[0].Endpoint = "ftp://s3.example.com" }, "endpoint: must use http or https"},

@@ -46,7 +46,7 @@ func TestStatePersistsAcrossInstances(t *testing.T) {
 		t.Fatalf("update: %d %s", a.status, a.raw)
 	}
 	created := call(t, e, http.MethodPost, "/bucket", "tok-admin",
-		`{"name":"New","storageType":"GCS","bucket":"new-bucket","workspaceId":"`+wsOther+`"}`)
+		`{"name":"New","storageType":"GCS","bucket":"new-bucket","workspaceId":"`+wsOther+`","apiKeyUuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}`)
 	if created.status != http.StatusOK {
 		t.Fatalf("create: %d %s", created.status, created.raw)
 	}
@@ -114,7 +114,7 @@ func TestStateWriteIsAtomic(t *testing.T) {
 
 	for _, c := range []struct{ method, path, body string }{
 		{http.MethodPut, "/bucket/" + bucketA, `{"name":"Second"}`},
-		{http.MethodPost, "/bucket", `{"name":"n","storageType":"S3","bucket":"lost-bucket","workspaceId":"` + wsMain + `"}`},
+		{http.MethodPost, "/bucket", `{"name":"n","storageType":"S3","bucket":"lost-bucket","workspaceId":"` + wsMain + `","key":"k","secret":"s"}`},
 		{http.MethodDelete, "/bucket/" + bucketA, ""},
 	} {
 		a := call(t, e, c.method, c.path, "tok-writer", c.body)

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,13 +35,16 @@ type field struct {
 	required bool   // on create
 	empty    bool   // "" allowed: the provider's default endpoint or region
 	check    func(string) string
+	onCreate []string // further values a create (not an update) may use
 	set      func(*record, string)
 }
 
 var fields = []field{
 	{wire: "name", conf: "name", max: 255, required: true,
 		set: func(r *record, v string) { r.Name = v }},
-	{wire: "storageType", conf: "storage_type", max: 255, required: true, check: checkStorageType,
+	// POST /bucket's reference lists AZURE where the client and PUT's
+	// reference say BLOB; a new bucket may be either.
+	{wire: "storageType", conf: "storage_type", max: 255, required: true, check: checkStorageType, onCreate: []string{"AZURE"},
 		set: func(r *record, v string) { r.StorageType = v }},
 	// The naming rule depends on storageType, so checkBody applies it.
 	{wire: "bucket", conf: "bucket", max: 255, required: true,
@@ -208,6 +212,7 @@ func checkBody(b body, cur *record) problems {
 	for _, f := range fields {
 		v, sent := b[f.wire]
 		switch {
+		case sent && cur == nil && slices.Contains(f.onCreate, v):
 		case sent:
 			if msg := f.validate(v); msg != "" {
 				ps = append(ps, problem{f.wire, msg})
@@ -230,6 +235,22 @@ func checkBody(b body, cur *record) problems {
 	if (sentType || sentName) && typ != "" && name != "" && !ps.has("storageType") && !ps.has("bucket") {
 		if msg := checkBucketName(typ, name); msg != "" {
 			ps = append(ps, problem{"bucket", msg})
+		}
+	}
+	return ps
+}
+
+// credentials reports a create body that names no way to reach the bucket:
+// POST's reference requires key and secret, and the client's newer type
+// lets a stored provider key (apiKeyUuid) stand in for both.
+func credentials(b body) problems {
+	if _, stored := b["apiKeyUuid"]; stored {
+		return nil
+	}
+	var ps problems
+	for _, name := range []string{"key", "secret"} {
+		if _, sent := b[name]; !sent {
+			ps = append(ps, problem{name, "is required unless apiKeyUuid is given"})
 		}
 	}
 	return ps
@@ -292,7 +313,7 @@ func checkUUID(v string) string {
 // names: Amazon S3's, Google Cloud Storage's or Azure Blob Storage's.
 func checkBucketName(storageType, name string) string {
 	switch storageType {
-	case "BLOB":
+	case "BLOB", "AZURE":
 		return blobContainerName(name)
 	case "GCS":
 		return gcsBucketName(name)

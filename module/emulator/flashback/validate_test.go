@@ -56,6 +56,9 @@ func TestInvalidBodies(t *testing.T) {
 		{"create missing fields", "POST", `{` + creds + `"name":"n"}`, []string{"storageType", "bucket", "workspaceId"}},
 		{"create bad name", "POST", `{` + creds + strings.Replace(create, "new-bucket", "New_Bucket", 1) + `}`, []string{"bucket"}},
 		{"create unknown field", "POST", `{` + creds + create + `,"mode":"MIRROR"}`, []string{"mode"}},
+		{"create without credentials", "POST", `{` + create + `}`, []string{"key", "secret"}},
+		{"create with a key and no secret", "POST", `{"key":"` + badKey + `",` + create + `}`, []string{"secret"}},
+		{"create AZURE container name", "POST", `{` + creds + strings.NewReplacer(`"S3"`, `"AZURE"`, "new-bucket", "new_bucket").Replace(create) + `}`, []string{"bucket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := start(t, testConfig())
@@ -172,6 +175,9 @@ func TestBucketNameRule(t *testing.T) {
 		{"BLOB", "-container", false},
 		{"BLOB", "container-", false},
 		{"BLOB", "Container", false},
+		{"AZURE", "$web", true},
+		{"AZURE", "container-1", true},
+		{"AZURE", "con--tainer", false},
 	} {
 		if got := checkBucketName(tc.storageType, tc.name) == ""; got != tc.ok {
 			t.Errorf("checkBucketName(%s, %q) accepted = %v, want %v", tc.storageType, tc.name, got, tc.ok)
