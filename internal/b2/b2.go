@@ -104,12 +104,14 @@ func validInfoKey(k string) bool {
 // Name implements dialect.Dialect.
 func (*Dialect) Name() string { return "b2" }
 
-// Match recognises every /b2api/<version>/<call> and says which call it is.
-// The path is cleaned and compared without case first, so that no spelling
-// an upstream might route to the same call slips past; any version is
-// matched, and unknown ones are refused when decoded rather than passed on.
-// Path parameters (/b2api;x=1/..., b2_update_bucket;jsessionid=1), which
-// servlet-style servers strip before routing, are refused outright.
+// Match takes every request as a call of the API, as a site in front of B2
+// serves nothing else, and says which: /b2api/<version>/<call>, a download
+// (/file/<bucket>/<name>), or another call. The path is cleaned and
+// compared without case first, so that no spelling an upstream might route
+// to the same call slips past; any version is matched, and unknown ones are
+// refused when decoded rather than passed on. Path parameters
+// (/b2api;x=1/..., b2_update_bucket;jsessionid=1), which servlet-style
+// servers strip before routing, are refused outright.
 func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	// Cleaned as "/" + the path, without making that string when the path
 	// already starts with "/" (a clean path is then returned as it is).
@@ -121,7 +123,7 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 	first, rest, _ := strings.Cut(p[1:], "/")
 	base, _, _ := strings.Cut(first, ";")
 	if !strings.EqualFold(base, "b2api") {
-		return dialect.Call{}, false
+		return dialect.Call{Op: dialect.OpOther, Download: strings.EqualFold(base, "file")}, true
 	}
 	if strings.Contains(p, ";") {
 		return dialect.Call{Op: dialect.OpOther, Refusal: dialect.NewError(dialect.BadRequest,

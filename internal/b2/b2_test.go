@@ -210,29 +210,35 @@ func TestMatch(t *testing.T) {
 	d := newDialect(t)
 	cases := []struct {
 		method, path string
-		op           dialect.Op // 0: not a B2 call
+		op           dialect.Op
 		version      string
+		download     bool
 	}{
-		{"POST", "/b2api/v1/b2_update_bucket", dialect.OpUpdate, "v1"},
-		{"POST", "/b2api/v2/b2_update_bucket", dialect.OpUpdate, "v2"},
-		{"POST", "/b2api/v3/b2_update_bucket", dialect.OpUpdate, "v3"},
-		{"GET", "/b2api/v4/b2_update_bucket", dialect.OpUpdate, "v4"},
-		{"POST", "/b2api/v3/B2_Update_Bucket", dialect.OpUpdate, "v3"},
-		{"POST", "/b2api/v3//b2_update_bucket/", dialect.OpUpdate, "v3"},
-		{"POST", "/b2api/v3/x/../b2_update_bucket", dialect.OpUpdate, "v3"},
-		{"POST", "/b2api/v9/b2_update_bucket", dialect.OpUpdate, "v9"},
-		{"POST", "/b2api/v3/b2_list_buckets", dialect.OpList, "v3"},
-		{"GET", "/b2api/v3/b2_authorize_account", dialect.OpAuthorize, "v3"},
-		{"POST", "/b2api/v3/b2_update_bucket_x", dialect.OpOther, "v3"},
-		{"POST", "/b2api/v2/b2_upload_file/4a48fe8875c6214145260818", dialect.OpOther, "v2"},
-		{"POST", "/other/b2_update_bucket", 0, ""},
-		{"GET", "/file/demo-bucket/a.txt", 0, ""},
+		{"POST", "/b2api/v1/b2_update_bucket", dialect.OpUpdate, "v1", false},
+		{"POST", "/b2api/v2/b2_update_bucket", dialect.OpUpdate, "v2", false},
+		{"POST", "/b2api/v3/b2_update_bucket", dialect.OpUpdate, "v3", false},
+		{"GET", "/b2api/v4/b2_update_bucket", dialect.OpUpdate, "v4", false},
+		{"POST", "/b2api/v3/B2_Update_Bucket", dialect.OpUpdate, "v3", false},
+		{"POST", "/b2api/v3//b2_update_bucket/", dialect.OpUpdate, "v3", false},
+		{"POST", "/b2api/v3/x/../b2_update_bucket", dialect.OpUpdate, "v3", false},
+		{"POST", "/b2api/v9/b2_update_bucket", dialect.OpUpdate, "v9", false},
+		{"POST", "/b2api/v3/b2_list_buckets", dialect.OpList, "v3", false},
+		{"GET", "/b2api/v3/b2_authorize_account", dialect.OpAuthorize, "v3", false},
+		{"POST", "/b2api/v3/b2_update_bucket_x", dialect.OpOther, "v3", false},
+		{"POST", "/b2api/v2/b2_upload_file/4a48fe8875c6214145260818", dialect.OpOther, "v2", false},
+		// A site in front of B2 serves nothing else: every request is a
+		// call of the API.
+		{"POST", "/other/b2_update_bucket", dialect.OpOther, "", false},
+		{"GET", "/", dialect.OpOther, "", false},
+		{"GET", "/file/demo-bucket/a.txt", dialect.OpOther, "", true},
+		{"HEAD", "/FILE/demo-bucket/dir/a.txt", dialect.OpOther, "", true},
+		{"GET", "/files/demo-bucket/a.txt", dialect.OpOther, "", false},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest(tc.method, tc.path, nil)
 		call, ok := d.Match(r)
-		if ok != (tc.op != 0) || call.Op != tc.op || call.Version != tc.version {
-			t.Errorf("%s %s: match=%v op=%v version=%q, want op %v %q", tc.method, tc.path, ok, call.Op, call.Version, tc.op, tc.version)
+		if !ok || call.Op != tc.op || call.Version != tc.version || call.Download != tc.download {
+			t.Errorf("%s %s: match=%v op=%v version=%q download=%v, want op %v %q %v", tc.method, tc.path, ok, call.Op, call.Version, call.Download, tc.op, tc.version, tc.download)
 		}
 	}
 }

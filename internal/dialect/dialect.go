@@ -40,6 +40,10 @@ type Call struct {
 	Version string
 	// BucketID is the bucket named by the path, for APIs that put it there.
 	BucketID string
+	// Download is set for a file download (B2's /file/<bucket>/<name>),
+	// which the gateway never answers: downloads go to the download URL a
+	// sign-in hands out, the storage's own.
+	Download bool
 	// Refusal, when set, refuses the call as recognised: a spelling of the
 	// API's paths or methods that an upstream might still route to a gated
 	// call (path parameters, methods the API does not define), which the

@@ -32,10 +32,15 @@ type exchange struct {
 // shows as user_id.
 func (x *exchange) verified(keyID string) {
 	x.d.key = keyID
+	setUser(x.r, keyID)
+}
+
+// setUser makes keyID, verified, Caddy's {http.auth.user.id} for r.
+func setUser(r *http.Request, keyID string) {
 	if keyID == "" {
 		return
 	}
-	if repl, ok := x.r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("http.auth.user.id", keyID)
 	}
 }
@@ -68,7 +73,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	case call.Op == dialect.OpList && gateway:
 		handle = h.list
 	case gateway:
-		handle = func(x *exchange) error { return h.refuse(x, h.errNotAnswered()) }
+		handle = func(x *exchange) error { return h.refuse(x, h.errNotAnswered(call)) }
+	case routed && call.Download:
+		handle = func(x *exchange) error { return h.refuse(x, errDownloadElsewhere) }
 	case routed:
 		return h.route(w, r, next, call)
 	default:
@@ -95,11 +102,14 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	return err
 }
 
-// errNotAnswered refuses a gateway credential on a call the gateway does
-// not answer. Passed on, a B2 gateway token would be refused upstream and
-// clients would sign in again forever, and a Flashback key's secret would
-// leave the gateway.
-func (h *Handler) errNotAnswered() *dialect.Error {
+// errNotAnswered refuses, in gateway mode, a call the gateway does not
+// answer, whatever credential it carries: passed on, a B2 gateway token
+// would be refused upstream and clients would sign in again forever, a
+// Flashback key's secret would leave the gateway, and a call with no
+// credential would meet an upstream only the gateway's own calls are routed
+// to. Gateway keys manage buckets; files are the storage's, reached with its
+// own credentials, and public ones at the download URL a sign-in hands out.
+func (h *Handler) errNotAnswered(call dialect.Call) *dialect.Error {
 	answers := "bucket updates"
 	switch {
 	case h.clientSide.signIn != nil:
@@ -107,8 +117,18 @@ func (h *Handler) errNotAnswered() *dialect.Error {
 	case h.clientSide.workspaceLists != nil:
 		answers = "bucket lists and bucket updates"
 	}
-	return dialect.NewError(dialect.Forbidden, "gateway keys are good for "+answers+" only")
+	msg := "gateway keys are good for " + answers + " only"
+	if call.Download {
+		msg += "; this gateway serves no downloads: public files are at the downloadUrl b2_authorize_account returns"
+	}
+	return dialect.NewError(dialect.Forbidden, msg)
 }
+
+// errDownloadElsewhere refuses a download in passthrough mode with a realm:
+// sign-ins through the gateway hand out the storage's own downloadUrl, so no
+// client needs to download through it, and the gateway would not know where
+// to send the call.
+var errDownloadElsewhere = dialect.NewError(dialect.Forbidden, "this gateway serves no downloads: download from the downloadUrl b2_authorize_account returns")
 
 // methodOverrides are the headers some frameworks read to take a request as
 // another method: a POST or GET carrying one could reach the upstream as an

@@ -22,7 +22,7 @@ func (h *Handler) listWorkspaces(x *exchange) error {
 	if derr != nil {
 		return h.refuse(x, derr)
 	}
-	x.d.key = who.id()
+	x.verified(who.id())
 	workspace, wallet := h.clientSide.workspaceLists.ListFilters(x.r)
 	keep := func(b dialect.Bucket, bucketWallet string) bool {
 		return who.mayUseBucket(b.ID) && who.key.Role(b.Workspace) >= auth.RoleRead &&

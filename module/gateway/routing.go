@@ -57,6 +57,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	if derr != nil {
 		return h.decide(&exchange{w: w, r: r, next: next, call: call}, func(x *exchange) error { return h.refuse(x, derr) })
 	}
+	setUser(r, who.id())
 	routeTo(r, who.remembered.APIURL)
 	return next.ServeHTTP(w, r)
 }

@@ -47,12 +47,18 @@ func (h *Handler) signIn(x *exchange) error {
 		return h.refuse(x, derr)
 	}
 	ext := h.externalURL(x.r)
+	// Gateway tokens are good only here, for bucket calls; downloads are
+	// the storage's (public files need no token), so clients get the
+	// upstream's own download URL, or, for an upstream that has none, the
+	// gateway's, which refuses them.
+	download := g.DownloadURL
+	if download == "" {
+		download = ext
+	}
 	derr = h.clientSide.signIn.WriteGrant(x.w, x.call, dialect.Grant{
 		Token:     h.signer.Issue(p.KeyID, now, time.Duration(h.TokenLifetime)),
 		AccountID: g.AccountID,
-		// Gateway tokens are good only here; downloads with them fail
-		// upstream, so nothing points clients anywhere else with them.
-		APIURL: ext, DownloadURL: ext, S3APIURL: g.S3APIURL,
+		APIURL:    ext, DownloadURL: download, S3APIURL: g.S3APIURL,
 		Capabilities: p.Capabilities,
 		Buckets:      buckets,
 	})
