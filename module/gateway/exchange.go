@@ -35,6 +35,14 @@ func (x *exchange) verified(keyID string) {
 	setUser(x.r, keyID)
 }
 
+// serverName names r's Caddy server, as Caddy's own metrics label it.
+func serverName(r *http.Request) string {
+	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
+		return srv.Name()
+	}
+	return ""
+}
+
 // setUser makes keyID, verified, Caddy's {http.auth.user.id} for r.
 func setUser(r *http.Request, keyID string) {
 	if keyID == "" {

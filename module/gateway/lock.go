@@ -126,8 +126,10 @@ func (h *Handler) takeBucketLocks(x *exchange) (unlock func(), derr *dialect.Err
 		x.r = r.WithContext(ctx)
 		return func() { cancel(); unlockLocal() }, nil
 	}
-	name := h.bucketLockName(bucketID)
-	if err := h.storage.Lock(ctx, name); err != nil {
+	deadline, _ := ctx.Deadline()
+	sl := &storageLock{storage: h.storage, name: h.bucketLockName(bucketID), logger: h.logger,
+		server: serverName(r), longest: time.Duration(h.UpstreamTimeout)}
+	if err := sl.lock(ctx, deadline); err != nil {
 		cancel()
 		unlockLocal()
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -140,13 +142,7 @@ func (h *Handler) takeBucketLocks(x *exchange) (unlock func(), derr *dialect.Err
 	}
 	unlock = func() {
 		cancel()
-		// The update's context may be over; releasing must still happen.
-		uctx, ucancel := context.WithTimeout(context.WithoutCancel(r.Context()), unlockTimeout)
-		defer ucancel()
-		if err := h.storage.Unlock(uctx, name); err != nil {
-			// Others wait until the storage deems the lock stale.
-			h.logger.Error("could not release the bucket's lock in storage", zap.String("bucket_id", bucketID), zap.Error(err))
-		}
+		sl.unlock()
 		unlockLocal()
 	}
 	x.r = r.WithContext(ctx)

@@ -17,6 +17,12 @@ var (
 		Name:      "decisions_total",
 		Help:      "Calls the gateway decided on, by API, call, outcome and refusal kind.",
 	}, []string{"api", "call", "outcome", "refusal"})
+	lockWaits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy",
+		Subsystem: "bucketgate",
+		Name:      "bucket_lock_waits_total",
+		Help:      "Waits for a bucket's lock in Caddy's storage, shared by every instance, by server and outcome: acquired, timed_out (the update gave up: 504), failed (a storage error), broken (the lock of a holder past its deadline, a crashed instance, was broken).",
+	}, []string{"server", "outcome"})
 	decisionSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "caddy",
 		Subsystem: "bucketgate",
@@ -55,7 +61,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds, upstreamSessions} {
+	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds, lockWaits, upstreamSessions} {
 		if err := reg.Register(c); err != nil {
 			if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); !ok {
 				return err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -247,5 +248,82 @@ func TestLocksReleasedBeforeTheAnswer(t *testing.T) {
 	}
 	if w := serveFB(t, h, up, put(`{"name":"Second"}`)); w.Code != 200 {
 		t.Fatalf("second update: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestAbandonedLockIsBroken: a bucket's lock in storage whose holder is gone
+// frees itself within the holder's deadline plus lockGrace, even when the
+// storage keeps it fresh for ever. certmagic's FileStorage does just that
+// here: a lock taken and released by this process starts a goroutine that
+// rewrites the lock file by name, so a holder that takes the same lock
+// within seconds and then dies (it never unlocks) leaves a lock that never
+// goes stale. A holder within its deadline keeps its lock; one that took the
+// lock and died before writing its record loses it after the longest update
+// plus lockGrace.
+func TestAbandonedLockIsBroken(t *testing.T) {
+	grace, poll := lockGrace, lockPoll
+	lockGrace, lockPoll = 500*time.Millisecond, 100*time.Millisecond
+	t.Cleanup(func() { lockGrace, lockPoll = grace, poll })
+
+	dir := t.TempDir()
+	h := provisionedIn(t, dir, &Handler{API: "flashback", UpstreamTimeout: caddy.Duration(5 * time.Second)})
+	name := h.bucketLockName(fbID)
+	holder := func(deadline time.Time, record bool) *storageLock {
+		// Another instance, on the same storage.
+		other := provisionedIn(t, dir, &Handler{API: "flashback"})
+		sl := &storageLock{storage: other.storage, name: name, logger: zap.NewNop(), longest: time.Second}
+		if record {
+			if err := sl.lock(context.Background(), deadline); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := other.storage.Lock(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+		return sl
+	}
+	up := newFakeFlashback()
+
+	// Taken and released here, then taken by a holder that dies with it: the
+	// first holding's goroutine keeps the file fresh.
+	w := serveFB(t, h, up, put(`{"name":"First"}`))
+	if w.Code != 200 {
+		t.Fatalf("first update: %d %s", w.Code, w.Body)
+	}
+	holder(time.Now().Add(time.Second), true)
+	start := time.Now()
+	w = serveFB(t, h, up, put(`{"name":"After a crash"}`))
+	took := time.Since(start)
+	if w.Code != 200 || up.bucket["name"] != "After a crash" {
+		t.Fatalf("after the holder died: %d %s", w.Code, w.Body)
+	}
+	if bound := time.Second + lockGrace + 2*lockPoll + 500*time.Millisecond; took > bound {
+		t.Errorf("the abandoned lock was broken after %v, past the bound %v", took, bound)
+	}
+	if !lockFree(t, h, fbID) {
+		t.Error("the lock outlived the update that broke in")
+	}
+
+	// A holder within its deadline keeps its lock: the update times out.
+	live := holder(time.Now().Add(time.Hour), true)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	w = serveFB(t, h, up, put(`{"name":"Waited"}`).WithContext(ctx))
+	cancel()
+	if w.Code != http.StatusGatewayTimeout || up.bucket["name"] != "After a crash" {
+		t.Errorf("while a live holder has the lock: %d %s", w.Code, w.Body)
+	}
+	live.unlock()
+
+	// Taken, and no record written: broken after the longest update plus
+	// lockGrace, as this process sees it.
+	holder(time.Time{}, false)
+	h.UpstreamTimeout = caddy.Duration(500 * time.Millisecond)
+	var last *httptest.ResponseRecorder
+	for range 10 {
+		if last = serveFB(t, h, up, put(`{"name":"No record"}`)); last.Code == 200 {
+			break
+		}
+	}
+	if last.Code != 200 || up.bucket["name"] != "No record" {
+		t.Errorf("a lock held with no record: %d %s", last.Code, last.Body)
 	}
 }
