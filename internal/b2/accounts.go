@@ -209,7 +209,7 @@ func (*Dialect) TokenRefused(a *dialect.Answer) bool {
 // Needs implements dialect.Scopes with B2's capability for each setting.
 // A setting sent as null is a setting not sent, as B2 reads it, and so
 // needs nothing.
-func (*Dialect) Needs(u *dialect.Update) []string {
+func (*Dialect) Needs(u *dialect.Document) []string {
 	// Room for every capability below, so the list is made once.
 	needs := append(make([]string, 0, 4), "writeBuckets")
 	if u.Given("defaultServerSideEncryption") {
@@ -227,19 +227,19 @@ func (*Dialect) Needs(u *dialect.Update) []string {
 }
 
 // MakesPublic implements dialect.Scopes.
-func (*Dialect) MakesPublic(u *dialect.Update) bool {
+func (*Dialect) MakesPublic(u *dialect.Document) bool {
 	t, _ := u.Str("bucketType")
 	return t == "allPublic"
 }
 
 // Account implements dialect.Scopes.
-func (*Dialect) Account(u *dialect.Update) string {
+func (*Dialect) Account(u *dialect.Document) string {
 	id, _ := u.Str("accountId")
 	return id
 }
 
 // SetAccount implements dialect.Scopes.
-func (*Dialect) SetAccount(u *dialect.Update, accountID string) {
+func (*Dialect) SetAccount(u *dialect.Document, accountID string) {
 	if id, ok := u.Str("accountId"); !ok || id != accountID {
 		u.Set("accountId", accountID)
 	}
@@ -296,7 +296,7 @@ func (*Dialect) FilterList(a *dialect.Answer, visible func(string) bool, canRead
 // ListMatches implements dialect.AccountLists with b2_list_buckets' filters:
 // bucketId, bucketName (without case, as B2 names are) and bucketTypes,
 // which by default leaves out no type a translated bucket has.
-func (*Dialect) ListMatches(u *dialect.Update, b dialect.Bucket) bool {
+func (*Dialect) ListMatches(u *dialect.Document, b dialect.Bucket) bool {
 	if id, ok := u.Str("bucketId"); ok && id != b.ID {
 		return false
 	}
@@ -358,7 +358,7 @@ func (*Dialect) ListCapability() string { return "listBuckets" }
 
 // DecodeList implements dialect.AccountLists: a list call as POST body or GET
 // query, against its own schema.
-func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
 	u, err := d.decode(r, call, read, d.list.IsStringField)
 	if err != nil {
 		return nil, err
@@ -372,11 +372,11 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 // DecodeCreate implements dialect.Scopes: b2_create_bucket as POST body
 // or GET query, its parameters typed as b2_update_bucket's, which it shares,
 // plus bucketName.
-func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
 	return d.decode(r, call, read, func(name string) bool { return name == "bucketName" || d.schema.IsStringField(name) })
 }
 
 // ListRequest implements dialect.AccountLists.
-func (*Dialect) ListRequest(r *http.Request, u *dialect.Update, body []byte) {
+func (*Dialect) ListRequest(r *http.Request, u *dialect.Document, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+listCall, body)
 }

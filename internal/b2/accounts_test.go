@@ -152,13 +152,13 @@ func TestNeedsAndPublic(t *testing.T) {
 
 // bothForms returns the update doc as received (read from its tree) and as
 // built (read from its map), so that a lookup is tested on both.
-func bothForms(t *testing.T, doc string) []*dialect.Update {
+func bothForms(t *testing.T, doc string) []*dialect.Document {
 	t.Helper()
 	tree, err := jsonscan.Parse([]byte(doc), jsonscan.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []*dialect.Update{dialect.NewUpdate(dialect.Call{}, tree, []byte(doc)), dialect.BuildUpdate(dialect.Call{}, tree.Any().(map[string]any))}
+	return []*dialect.Document{dialect.NewDocument(dialect.Call{}, tree, []byte(doc)), dialect.BuildDocument(dialect.Call{}, tree.Any().(map[string]any))}
 }
 
 func TestTokenRefused(t *testing.T) {

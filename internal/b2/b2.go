@@ -148,13 +148,13 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 }
 
 // Decode reads the update from a POST body or from GET query parameters.
-func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
 	return d.decode(r, call, read, d.schema.IsStringField)
 }
 
 // decode reads a call's document from a POST body or, typed by isString, from
 // GET query parameters, as B2 takes both for its bucket calls.
-func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), isString func(string) bool) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error), isString func(string) bool) (*dialect.Document, *dialect.Error) {
 	if !knownVersion(call.Version) {
 		return nil, dialect.NewError(dialect.BadRequest, "unsupported API version in path; use one of /b2api/v1 to /b2api/v4")
 	}
@@ -170,7 +170,7 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 		if err != nil {
 			return nil, err
 		}
-		return dialect.NewUpdate(call, tree, body), nil
+		return dialect.NewDocument(call, tree, body), nil
 	}
 	if len(body) > 0 {
 		return nil, dialect.NewError(dialect.BadRequest, "a GET call takes its parameters from the query string, not a body")
@@ -179,7 +179,7 @@ func (d *Dialect) decode(r *http.Request, call dialect.Call, read func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	return dialect.BuildUpdate(call, doc), nil
+	return dialect.BuildDocument(call, doc), nil
 }
 
 func knownVersion(v string) bool {
@@ -206,7 +206,7 @@ func (*Dialect) SetCredential(r *http.Request, token string) { r.Header.Set("Aut
 
 // Validate checks the document against the schema and then the rules the
 // schema cannot express, and reports all failures together.
-func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
+func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 	doc := u.Tree()
 	vs := d.schema.Validate(doc)
 	vs = append(vs, rules(doc)...)
@@ -217,7 +217,7 @@ func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
 }
 
 // BucketID implements dialect.Dialect.
-func (*Dialect) BucketID(u *dialect.Update) string {
+func (*Dialect) BucketID(u *dialect.Document) string {
 	id, _ := u.Str("bucketId")
 	return id
 }
@@ -225,7 +225,7 @@ func (*Dialect) BucketID(u *dialect.Update) string {
 // Outbound makes r the canonical upstream call: a POST of the validated JSON
 // to /b2api/<version>/b2_update_bucket with no query string, whichever form
 // the client used.
-func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
+func (*Dialect) Outbound(r *http.Request, u *dialect.Document, body []byte) {
 	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+updateCall, body)
 }
 
@@ -234,7 +234,7 @@ func (*Dialect) RevisionField() string { return "ifRevisionIs" }
 
 // BodyRevision implements dialect.NativeRevisions. ifRevisionIs 11.0 or
 // 1.1e1 passes the schema as an integer, so it is revision 11 here too.
-func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {
+func (*Dialect) BodyRevision(u *dialect.Document) (int64, bool, *dialect.Error) {
 	if !u.Given("ifRevisionIs") {
 		return 0, false, nil
 	}
@@ -248,7 +248,7 @@ func (*Dialect) BodyRevision(u *dialect.Update) (int64, bool, *dialect.Error) {
 
 // SetBodyRevision implements dialect.NativeRevisions: the upstream gets the
 // revision as a plain integer, whatever spelling the client used.
-func (*Dialect) SetBodyRevision(u *dialect.Update, rev int64) {
+func (*Dialect) SetBodyRevision(u *dialect.Document, rev int64) {
 	n := json.Number(strconv.FormatInt(rev, 10))
 	if u.Get("ifRevisionIs") != n {
 		u.Set("ifRevisionIs", n)

@@ -386,7 +386,7 @@ func BenchmarkValidate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	u := dialect.NewUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, tree, []byte(seedBody))
+	u := dialect.NewDocument(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, tree, []byte(seedBody))
 	b.ReportAllocs()
 	for b.Loop() {
 		if derr := d.Validate(u); derr != nil {

@@ -122,9 +122,9 @@ func (d *Dialect) bucket(v jsonscan.Value) (dialect.Bucket, *dialect.Error) {
 // ToChange implements dialect.Translator. Settings whose values change
 // nothing (empty lists, null or "none" modes, Object Lock left off), which
 // real clients send routinely, are dropped rather than refused elsewhere.
-func (d *Dialect) ToChange(u *dialect.Update) dialect.Change {
+func (d *Dialect) ToChange(u *dialect.Document) dialect.Change {
 	c := dialect.Change{BucketID: d.BucketID(u)}
-	doc := u.Doc()
+	doc := u.Map()
 	if t, ok := doc["bucketType"].(string); ok {
 		c.Public = dialect.Field[bool]{Set: true, Value: t == "allPublic", From: "bucketType"}
 	}
@@ -181,7 +181,7 @@ func changesNothing(v any) bool {
 // FromChange implements dialect.Translator. B2 replaces bucketInfo whole, so
 // the entries the change sets are merged into the bucket's current ones, and
 // the write is made conditional on the revision they were read at.
-func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Update, []dialect.Violation) {
+func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Document, []dialect.Violation) {
 	var vs []dialect.Violation
 	refuse := func(from, msg string) { vs = append(vs, dialect.Violation{Path: from, Message: msg}) }
 	if c.ProviderName.Set && c.ProviderName.Value != current.ProviderName {
@@ -244,7 +244,7 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 		return nil, nil
 	}
 	doc["ifRevisionIs"] = json.Number(strconv.FormatInt(current.Revision, 10))
-	return dialect.BuildUpdate(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc), nil
+	return dialect.BuildDocument(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc), nil
 }
 
 // regionOf reads the region from a B2 S3 endpoint such as

@@ -50,18 +50,18 @@ type SignIn interface {
 // of a bucket a caller may read.
 type Scopes interface {
 	// Needs returns the capabilities an update requires.
-	Needs(u *Update) []string
+	Needs(u *Document) []string
 	// MakesPublic reports whether an update opens the bucket to everyone.
-	MakesPublic(u *Update) bool
+	MakesPublic(u *Document) bool
 	// Account returns the account an update or list call names ("" if none).
-	Account(u *Update) string
+	Account(u *Document) string
 	// SetAccount makes the call name accountID.
-	SetAccount(u *Update, accountID string)
+	SetAccount(u *Document, accountID string)
 	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
 	FilterBucket(a *Answer, canRead func(capability string) bool) ([]byte, *Error)
 	// DecodeCreate reads a bucket creation, enough to tell whether it makes
 	// the bucket public (MakesPublic); the upstream judges the rest.
-	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
+	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Document, *Error)
 }
 
 // AccountLists is implemented by dialects whose API lists an account's
@@ -70,16 +70,16 @@ type AccountLists interface {
 	// ListCapability is the capability a key needs to list buckets.
 	ListCapability() string
 	// DecodeList reads and validates a list call.
-	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
+	DecodeList(r *http.Request, call Call, read func() ([]byte, *Error)) (*Document, *Error)
 	// ListRequest rewrites r into the upstream list call for u.
-	ListRequest(r *http.Request, u *Update, body []byte)
+	ListRequest(r *http.Request, u *Document, body []byte)
 	// FilterList keeps the buckets a caller may see in a list answer, and
 	// hides the settings it may not read: what it decides and what it
 	// writes come from the answer's one parse.
 	FilterList(a *Answer, visible func(bucketID string) bool, canRead func(capability string) bool) ([]byte, *Error)
 	// ListMatches reports whether a list call's filters (bucket id, name,
 	// types) select b.
-	ListMatches(u *Update, b Bucket) bool
+	ListMatches(u *Document, b Bucket) bool
 	// WriteBuckets answers a list call with buckets read from another API.
 	WriteBuckets(w http.ResponseWriter, buckets []Bucket)
 }

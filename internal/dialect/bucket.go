@@ -98,10 +98,10 @@ type Translator interface {
 	ReadBuckets(a *Answer) ([]Bucket, *Error)
 
 	// ToChange reads a validated update of this API as a neutral change.
-	ToChange(u *Update) Change
+	ToChange(u *Document) Change
 	// FromChange writes c as an update of this API to current, refusing
 	// what this API cannot take; a nil update means nothing to write.
-	FromChange(c Change, current Bucket) (*Update, []Violation)
+	FromChange(c Change, current Bucket) (*Document, []Violation)
 	// UpdatedBucket reads the bucket's new state from a successful update
 	// answer, where the API reports it.
 	UpdatedBucket(a *Answer) (Bucket, bool)

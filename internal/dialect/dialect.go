@@ -61,18 +61,18 @@ type Dialect interface {
 	// Decode turns the request into an update document. read returns the
 	// request body under the gateway's size limit; the dialect calls it only
 	// once what it can check without the body has passed.
-	Decode(r *http.Request, call Call, read func() ([]byte, *Error)) (*Update, *Error)
+	Decode(r *http.Request, call Call, read func() ([]byte, *Error)) (*Document, *Error)
 	// Credential returns the caller's credential as the API carries it.
 	Credential(r *http.Request) (string, *Error)
 	// SetCredential makes r carry token as the API expects it.
 	SetCredential(r *http.Request, token string)
 	// Validate checks the update against the schema and the rules a schema
 	// cannot express, reporting every failure at once.
-	Validate(u *Update) *Error
+	Validate(u *Document) *Error
 	// BucketID returns the id of the bucket the update changes.
-	BucketID(u *Update) string
+	BucketID(u *Document) string
 	// Outbound rewrites r into the upstream request that carries body.
-	Outbound(r *http.Request, u *Update, body []byte)
+	Outbound(r *http.Request, u *Document, body []byte)
 	// WriteError writes e in this API's error shape.
 	WriteError(w http.ResponseWriter, e *Error)
 	// CheckAnswer refuses an upstream answer that this API's clients could
@@ -94,10 +94,10 @@ type NativeRevisions interface {
 	// BodyRevision returns the revision precondition carried in the body,
 	// read exactly as the schema validated it (see Integer). A value that
 	// is present but no integer is refused, never taken as no precondition.
-	BodyRevision(u *Update) (int64, bool, *Error)
+	BodyRevision(u *Document) (int64, bool, *Error)
 	// SetBodyRevision sets the revision precondition in the body, written
 	// as a plain integer; a body that already says so is left as sent.
-	SetBodyRevision(u *Update, rev int64)
+	SetBodyRevision(u *Document, rev int64)
 	// ResponseRevision reads the bucket's revision from a successful
 	// answer; ok is false when the answer names none.
 	ResponseRevision(a *Answer) (rev int64, ok bool, err *Error)
@@ -135,7 +135,7 @@ func (e *SettingError) Unwrap() error { return e.Err }
 type DerivedRevisions interface {
 	BucketReader
 	// MovesTo returns the workspace an update moves the bucket to, if any.
-	MovesTo(u *Update) (string, bool)
+	MovesTo(u *Document) (string, bool)
 }
 
 // Rewrite turns r into a call of method on path carrying body (none when

@@ -17,7 +17,7 @@ func TestUpdateBodyIsTheReceivedBytesUntilEdited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := NewUpdate(Call{}, tree, raw)
+	u := NewDocument(Call{}, tree, raw)
 	if b, _ := u.Body(); string(b) != string(raw) {
 		t.Errorf("unedited body %s, want the received bytes", b)
 	}
@@ -38,7 +38,7 @@ func TestUpdateBodyIsTheReceivedBytesUntilEdited(t *testing.T) {
 	if s, ok := u.Str("b"); !ok || s != "<&>" || !u.Given("c") || !u.Has("n") || u.Given("n") || u.Has("zz") {
 		t.Error("lookups after an edit")
 	}
-	q := BuildUpdate(Call{}, map[string]any{"x": "y"})
+	q := BuildDocument(Call{}, map[string]any{"x": "y"})
 	if b, _ := q.Body(); string(b) != `{"x":"y"}` {
 		t.Errorf("body of a built document: %s", b)
 	}

@@ -76,7 +76,7 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 
 // Decode checks the path's bucket id before reading anything, then reads
 // the body as one JSON object naming at least one field.
-func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Update, *dialect.Error) {
+func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
 	if !validBucketID(call.BucketID) {
 		return nil, &dialect.Error{Kind: dialect.BadRequest, Fields: []string{"bucketId"},
 			Message: "invalid request: bucketId in the path must be one segment of 1 to 128 letters, digits, '-' or '_'"}
@@ -92,7 +92,7 @@ func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte
 	if doc.Len() == 0 {
 		return nil, dialect.NewError(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
 	}
-	return dialect.NewUpdate(call, doc, body), nil
+	return dialect.NewDocument(call, doc, body), nil
 }
 
 func validBucketID(id string) bool {
@@ -142,7 +142,7 @@ func (*Dialect) SetCredential(r *http.Request, token string) {
 
 // Validate checks the document against the schema and the rules it leaves
 // to code.
-func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
+func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 	doc := u.Tree()
 	vs := d.schema.Validate(doc)
 	vs = append(vs, rules(doc)...)
@@ -153,11 +153,11 @@ func (d *Dialect) Validate(u *dialect.Update) *dialect.Error {
 }
 
 // BucketID implements dialect.Dialect: Flashback names the bucket in the path.
-func (*Dialect) BucketID(u *dialect.Update) string { return u.Call.BucketID }
+func (*Dialect) BucketID(u *dialect.Document) string { return u.Call.BucketID }
 
 // Outbound makes r the canonical PUT /bucket/{bucketId} with the validated
 // body and no query string.
-func (*Dialect) Outbound(r *http.Request, u *dialect.Update, body []byte) {
+func (*Dialect) Outbound(r *http.Request, u *dialect.Document, body []byte) {
 	dialect.Rewrite(r, http.MethodPut, "/bucket/"+u.Call.BucketID, body)
 }
 

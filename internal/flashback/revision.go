@@ -110,7 +110,7 @@ func readEntry(e jsonscan.Value) (dialect.Bucket, string, *dialect.Error) {
 }
 
 // MovesTo implements dialect.DerivedRevisions.
-func (*Dialect) MovesTo(u *dialect.Update) (string, bool) {
+func (*Dialect) MovesTo(u *dialect.Document) (string, bool) {
 	ws, ok := u.Str("workspaceId")
 	return ws, ok
 }

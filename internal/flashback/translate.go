@@ -12,7 +12,7 @@ import (
 var credentials = []string{"key", "secret", "apiKeyUuid", "walletAddress"}
 
 // ToChange implements dialect.Translator.
-func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
+func (*Dialect) ToChange(u *dialect.Document) dialect.Change {
 	c := dialect.Change{BucketID: u.Call.BucketID}
 	set := func(f *dialect.Field[string], name string) {
 		if v, ok := u.Str(name); ok {
@@ -35,7 +35,7 @@ func (*Dialect) ToChange(u *dialect.Update) dialect.Change {
 
 // FromChange implements dialect.Translator: a Flashback bucket has a name,
 // a workspace and its provider's coordinates, and nothing else.
-func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Update, []dialect.Violation) {
+func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Document, []dialect.Violation) {
 	doc := make(map[string]any)
 	var vs []dialect.Violation
 	put := func(f dialect.Field[string], name string) {
@@ -65,7 +65,7 @@ func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.U
 	if len(vs) > 0 || len(doc) == 0 {
 		return nil, vs
 	}
-	return dialect.BuildUpdate(dialect.Call{Op: dialect.OpUpdate, BucketID: current.ID}, doc), nil
+	return dialect.BuildDocument(dialect.Call{Op: dialect.OpUpdate, BucketID: current.ID}, doc), nil
 }
 
 // UpdatedBucket implements dialect.Translator: Flashback answers an update

@@ -21,7 +21,7 @@ type exchange struct {
 	// who sent the call, once authenticated.
 	who *caller
 	// u and pre are the update and its precondition (updates only).
-	u   *dialect.Update
+	u   *dialect.Document
 	pre precondition
 	// d is what the call came to, for its log line and metrics.
 	d decision

@@ -96,7 +96,7 @@ func (h *Handler) list(x *exchange) error {
 }
 
 // listCall authenticates and decodes a list call for a gateway key.
-func (h *Handler) listCall(x *exchange) (*caller, *dialect.Update, *dialect.Error) {
+func (h *Handler) listCall(x *exchange) (*caller, *dialect.Document, *dialect.Error) {
 	who, derr := h.authenticate(x.r)
 	if derr != nil {
 		return nil, nil, derr

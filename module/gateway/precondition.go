@@ -29,7 +29,7 @@ type precondition struct {
 // precondition reconciles an If-Match header with the API's own revision
 // field, makes the result the API's precondition, and enforces
 // require_revision.
-func (h *Handler) precondition(r *http.Request, u *dialect.Update) (precondition, *dialect.Error) {
+func (h *Handler) precondition(r *http.Request, u *dialect.Document) (precondition, *dialect.Error) {
 	native := h.clientSide.native
 	var p precondition
 	header, hasHeader, derr := parseIfMatch(r.Header.Values("If-Match"))

@@ -152,7 +152,7 @@ func (h *Handler) keyCaller(p *auth.Principal, err error) (*caller, *dialect.Err
 // capabilities each field needs, the bucket, the account, and who may make
 // a bucket public. Workspace grants need the bucket's state and are checked
 // where it is read.
-func (h *Handler) authorise(c *caller, u *dialect.Update) *dialect.Error {
+func (h *Handler) authorise(c *caller, u *dialect.Document) *dialect.Error {
 	bucket := h.clientSide.BucketID(u)
 	if !c.mayUseBucket(bucket) {
 		return dialect.NewError(dialect.Forbidden, "this key may not use this bucket")
@@ -308,7 +308,7 @@ func (h *Handler) write(x *exchange) error {
 
 // outbound makes r the upstream call carrying u, an update of the
 // upstream's API (the client's own, unless translating), as it now stands.
-func (h *Handler) outbound(r *http.Request, u *dialect.Update) *dialect.Error {
+func (h *Handler) outbound(r *http.Request, u *dialect.Document) *dialect.Error {
 	out, err := u.Body()
 	if err != nil {
 		return dialect.NewError(dialect.BadRequest, "update cannot be encoded")

@@ -6,18 +6,20 @@ import (
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
-// Update is a bucket update. Its document has two forms, and exactly one is
+// Document is the JSON document of a call the gateway judges: a write to a
+// bucket's configuration (a creation, an update, a deletion) or a list
+// call, with the call it came with. It has two forms, and exactly one is
 // current at a time: the tree Parse made of the body (Tree), which
 // validation and the lookups below read without building a map or boxing a
 // value, and a map (Doc), made only when something needs the document whole
 // or edits it. Once the map exists it is current; the body it encodes to is
 // what is sent, and Tree parses that encoding again, so what is validated is
 // always what reaches the upstream.
-type Update struct {
+type Document struct {
 	Call Call
 	// raw is the body to send: as received, or the map as last encoded.
 	raw []byte
-	// tree is raw parsed; the zero Value until needed for a built update.
+	// tree is raw parsed; the zero Value until needed for a built document.
 	tree jsonscan.Value
 	// doc is the document as a map, nil until needed.
 	doc map[string]any
@@ -25,21 +27,21 @@ type Update struct {
 	edited bool
 }
 
-// NewUpdate returns an update of the body raw, which Parse read as tree.
-// An unedited update reaches the upstream byte for byte as received.
-func NewUpdate(call Call, tree jsonscan.Value, raw []byte) *Update {
-	return &Update{Call: call, raw: raw, tree: tree}
+// NewDocument returns the document of the body raw, which Parse read as tree.
+// An unedited document reaches the upstream byte for byte as received.
+func NewDocument(call Call, tree jsonscan.Value, raw []byte) *Document {
+	return &Document{Call: call, raw: raw, tree: tree}
 }
 
-// BuildUpdate returns an update whose document was built rather than
+// BuildDocument returns a document that was built rather than
 // received, such as one made from a query string or by translation.
-func BuildUpdate(call Call, doc map[string]any) *Update {
-	return &Update{Call: call, doc: doc, edited: true}
+func BuildDocument(call Call, doc map[string]any) *Document {
+	return &Document{Call: call, doc: doc, edited: true}
 }
 
-// Doc returns the document as a map, making it on first use; edits go
+// Map returns the document as a map, making it on first use; edits go
 // through Set.
-func (u *Update) Doc() map[string]any {
+func (u *Document) Map() map[string]any {
 	if u.doc == nil {
 		u.doc, _ = u.tree.Any().(map[string]any)
 		if u.doc == nil {
@@ -52,7 +54,7 @@ func (u *Update) Doc() map[string]any {
 // Tree returns the document as it will be sent, as a tree. After an edit
 // that means encoding it and parsing the encoding; the zero Value when it
 // cannot be encoded, which no schema accepts.
-func (u *Update) Tree() jsonscan.Value {
+func (u *Document) Tree() jsonscan.Value {
 	if u.edited && u.encode() != nil {
 		return jsonscan.Value{}
 	}
@@ -68,13 +70,13 @@ func (u *Update) Tree() jsonscan.Value {
 var reparseLimits = jsonscan.Limits{MaxDepth: 64, MaxNumberLen: 64}
 
 // Set changes one top-level field of the document.
-func (u *Update) Set(field string, v any) {
-	u.Doc()[field] = v
+func (u *Document) Set(field string, v any) {
+	u.Map()[field] = v
 	u.edited = true
 }
 
 // Str returns top-level field name when it is a string.
-func (u *Update) Str(name string) (string, bool) {
+func (u *Document) Str(name string) (string, bool) {
 	if u.doc != nil {
 		s, ok := u.doc[name].(string)
 		return s, ok
@@ -83,7 +85,7 @@ func (u *Update) Str(name string) (string, bool) {
 }
 
 // Has reports whether top-level field name is present, null included.
-func (u *Update) Has(name string) bool {
+func (u *Document) Has(name string) bool {
 	if u.doc != nil {
 		_, ok := u.doc[name]
 		return ok
@@ -93,7 +95,7 @@ func (u *Update) Has(name string) bool {
 
 // Given reports whether top-level field name is present and not null: the
 // bucket APIs read a null as the field's absence.
-func (u *Update) Given(name string) bool {
+func (u *Document) Given(name string) bool {
 	if u.doc != nil {
 		return u.doc[name] != nil
 	}
@@ -101,7 +103,7 @@ func (u *Update) Given(name string) bool {
 }
 
 // Get returns top-level field name as Value.Any gives it, nil when absent.
-func (u *Update) Get(name string) any {
+func (u *Document) Get(name string) any {
 	if u.doc != nil {
 		return u.doc[name]
 	}
@@ -109,7 +111,7 @@ func (u *Update) Get(name string) any {
 }
 
 // Fields returns the names of the top-level fields present, sorted.
-func (u *Update) Fields() []string {
+func (u *Document) Fields() []string {
 	var names []string
 	if u.doc != nil {
 		names = make([]string, 0, len(u.doc))
@@ -129,7 +131,7 @@ func (u *Update) Fields() []string {
 
 // Body returns the JSON to send upstream: the received bytes when the
 // document is unchanged, otherwise the document encoded afresh.
-func (u *Update) Body() ([]byte, error) {
+func (u *Document) Body() ([]byte, error) {
 	if u.edited {
 		if err := u.encode(); err != nil {
 			return nil, err
@@ -139,7 +141,7 @@ func (u *Update) Body() ([]byte, error) {
 }
 
 // encode makes the map the body to send.
-func (u *Update) encode() error {
+func (u *Document) encode() error {
 	raw, err := Encode(u.doc)
 	if err != nil {
 		return err
@@ -149,10 +151,10 @@ func (u *Update) encode() error {
 	return nil
 }
 
-// Release gives the update's parsed tree back for the next request's
-// (jsonscan.Value.Release). The update must not be used afterwards; what
+// Release gives the document's parsed tree back for the next request's
+// (jsonscan.Value.Release). The document must not be used afterwards; what
 // was read from it (strings, the body) stays valid.
-func (u *Update) Release() {
+func (u *Document) Release() {
 	u.tree.Release()
 	u.tree = jsonscan.Value{}
 }
