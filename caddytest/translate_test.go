@@ -185,7 +185,7 @@ func TestTranslatedErrorsCrossOver(t *testing.T) {
 	token := signIn(t, tester, "http://127.0.0.1:9331", "k1", "full-secret-1")
 	status, _, body := do(t, tester, "POST", "http://127.0.0.1:9331/b2api/v2/b2_update_bucket",
 		`{"bucketId":"33333333-0000-0000-0000-000000000003","bucketInfo":{"name":"Mine"}}`, "Authorization", token)
-	if status != 401 || !strings.Contains(body, `"code":"unauthorized"`) || !strings.Contains(body, "Flashback refused the update") {
+	if status != 401 || !strings.Contains(body, `"code":"unauthorized"`) || !strings.Contains(body, "Flashback refused the write") {
 		t.Errorf("Flashback's 403 to a B2 client: %d %s", status, body)
 	}
 	status, _, body = do(t, tester, "POST", "http://127.0.0.1:9331/b2api/v2/b2_update_bucket",

@@ -206,10 +206,13 @@ func (*Dialect) TokenRefused(a *dialect.Answer) bool {
 	return false
 }
 
-// Needs implements dialect.Scopes with B2's capability for each setting.
-// A setting sent as null is a setting not sent, as B2 reads it, and so
-// needs nothing.
+// Needs implements dialect.Scopes with B2's capability for each write, and
+// for each setting a creation or an update sets. A setting sent as null is
+// a setting not sent, as B2 reads it, and so needs nothing.
 func (*Dialect) Needs(u *dialect.Document) []string {
+	if u.Call.Op == dialect.OpDelete {
+		return []string{"deleteBuckets"}
+	}
 	// Room for every capability below, so the list is made once.
 	needs := append(make([]string, 0, 4), "writeBuckets")
 	if u.Given("defaultServerSideEncryption") {
@@ -367,13 +370,6 @@ func (d *Dialect) DecodeList(r *http.Request, call dialect.Call, read func() ([]
 		return nil, dialect.Invalid(vs)
 	}
 	return u, nil
-}
-
-// DecodeCreate implements dialect.Scopes: b2_create_bucket as POST body
-// or GET query, its parameters typed as b2_update_bucket's, which it shares,
-// plus bucketName.
-func (d *Dialect) DecodeCreate(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
-	return d.decode(r, call, read, func(name string) bool { return name == "bucketName" || d.schema.IsStringField(name) })
 }
 
 // ListRequest implements dialect.AccountLists.

@@ -17,19 +17,25 @@ import (
 	"github.com/bucketgate/bucketgate/schemas"
 )
 
-// Versions are the API versions whose b2_update_bucket the dialect knows.
-// Every version carries the same update body; only authorize answers differ.
+// Versions are the API versions whose bucket calls the dialect knows.
+// Every version carries the same bodies; only authorize answers differ.
 var Versions = []string{"v1", "v2", "v3", "v4"}
 
 const (
 	updateCall    = "b2_update_bucket"
 	authorizeCall = "b2_authorize_account"
 	createCall    = "b2_create_bucket"
+	deleteCall    = "b2_delete_bucket"
 )
+
+// writeCalls name the writes' calls in paths.
+var writeCalls = map[dialect.Op]string{dialect.OpCreate: createCall, dialect.OpUpdate: updateCall, dialect.OpDelete: deleteCall}
 
 // Dialect is the B2 native API.
 type Dialect struct {
-	schema *schema.Schema // the update body's, possibly the user's own
+	// writes are the writes' contracts, by operation; the update's may be
+	// the user's own schema.
+	writes map[dialect.Op]*schema.Schema
 	list   *schema.Schema
 	limits jsonscan.Limits
 	// nameKey and workspaceKey are the bucketInfo entries that hold a
@@ -40,19 +46,24 @@ type Dialect struct {
 // New compiles the dialect's schemas (the built-in update schema unless o
 // names a file).
 func New(o dialect.Options) (*Dialect, error) {
-	s, err := schema.Load(o.SchemaFile, schemas.B2UpdateBucket)
-	if err != nil {
-		return nil, err
-	}
-	list, err := schema.Compile(schemas.B2ListBuckets)
-	if err != nil {
-		return nil, err
-	}
 	if err := CheckOptions(o); err != nil {
 		return nil, err
 	}
-	nameKey, workspaceKey := infoKeys(o)
-	return &Dialect{schema: s, list: list, limits: o.Limits, nameKey: nameKey, workspaceKey: workspaceKey}, nil
+	update, err := schema.Load(o.SchemaFile, schemas.B2UpdateBucket)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dialect{writes: map[dialect.Op]*schema.Schema{dialect.OpUpdate: update}, limits: o.Limits}
+	d.nameKey, d.workspaceKey = infoKeys(o)
+	for op, src := range map[dialect.Op][]byte{dialect.OpCreate: schemas.B2CreateBucket, dialect.OpDelete: schemas.B2DeleteBucket} {
+		if d.writes[op], err = schema.Compile(src); err != nil {
+			return nil, err
+		}
+	}
+	if d.list, err = schema.Compile(schemas.B2ListBuckets); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // infoKeys are the bucketInfo keys o names for a Flashback bucket's display
@@ -143,13 +154,16 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 		call.Op = dialect.OpList
 	case createCall:
 		call.Op = dialect.OpCreate
+	case deleteCall:
+		call.Op = dialect.OpDelete
 	}
 	return call, true
 }
 
-// Decode reads the update from a POST body or from GET query parameters.
+// Decode reads a write from a POST body or from GET query parameters, typed
+// by the write's own schema.
 func (d *Dialect) Decode(r *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
-	return d.decode(r, call, read, d.schema.IsStringField)
+	return d.decode(r, call, read, d.writes[call.Op].IsStringField)
 }
 
 // decode reads a call's document from a POST body or, typed by isString, from
@@ -204,29 +218,44 @@ func (*Dialect) Credential(r *http.Request) (string, *dialect.Error) {
 // SetCredential implements dialect.Dialect: B2 tokens go raw, no scheme.
 func (*Dialect) SetCredential(r *http.Request, token string) { r.Header.Set("Authorization", token) }
 
-// Validate checks the document against the schema and then the rules the
-// schema cannot express, and reports all failures together.
+// Validate checks a write against its call's schema and then the rules the
+// schema cannot express, and reports all failures together. A creation
+// sets what an update sets, so the update's rules judge the same fields of
+// both; a deletion names a bucket and nothing more.
 func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 	doc := u.Tree()
-	vs := d.schema.Validate(doc)
-	vs = append(vs, rules(doc)...)
+	vs := d.writes[u.Call.Op].Validate(doc)
+	if u.Call.Op != dialect.OpDelete {
+		vs = append(vs, rules(doc)...)
+	}
 	if len(vs) == 0 {
 		return nil
 	}
 	return dialect.Invalid(vs)
 }
 
-// BucketID implements dialect.Dialect.
+// BucketID implements dialect.Dialect: a creation names none.
 func (*Dialect) BucketID(u *dialect.Document) string {
 	id, _ := u.Str("bucketId")
 	return id
 }
 
+// WrittenID implements dialect.Dialect: every bucket call answers with the
+// bucket object.
+func (*Dialect) WrittenID(a *dialect.Answer) string {
+	doc, derr := a.Doc()
+	if derr != nil {
+		return ""
+	}
+	id, _ := doc.Get("bucketId").Str()
+	return id
+}
+
 // Outbound makes r the canonical upstream call: a POST of the validated JSON
-// to /b2api/<version>/b2_update_bucket with no query string, whichever form
-// the client used.
+// to /b2api/<version>/<call> with no query string, whichever form the
+// client used.
 func (*Dialect) Outbound(r *http.Request, u *dialect.Document, body []byte) {
-	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+updateCall, body)
+	dialect.Rewrite(r, http.MethodPost, "/b2api/"+u.Call.Version+"/"+writeCalls[u.Call.Op], body)
 }
 
 // RevisionField implements dialect.NativeRevisions.

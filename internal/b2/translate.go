@@ -119,12 +119,20 @@ func (d *Dialect) bucket(v jsonscan.Value) (dialect.Bucket, *dialect.Error) {
 	return out, nil
 }
 
-// ToChange implements dialect.Translator. Settings whose values change
-// nothing (empty lists, null or "none" modes, Object Lock left off), which
-// real clients send routinely, are dropped rather than refused elsewhere.
+// ToChange implements dialect.Translator. A creation and an update set the
+// same settings, and a creation names the bucket too. Settings whose values
+// change nothing (empty lists, null or "none" modes, Object Lock left off),
+// which real clients send routinely, are dropped rather than refused
+// elsewhere.
 func (d *Dialect) ToChange(u *dialect.Document) dialect.Change {
-	c := dialect.Change{BucketID: d.BucketID(u)}
+	c := dialect.Change{Op: u.Call.Op, BucketID: d.BucketID(u)}
+	if c.Op == dialect.OpDelete {
+		return c
+	}
 	doc := u.Map()
+	if name, ok := doc["bucketName"].(string); ok {
+		c.ProviderName = dialect.Field[string]{Set: true, Value: name, From: "bucketName"}
+	}
 	if t, ok := doc["bucketType"].(string); ok {
 		c.Public = dialect.Field[bool]{Set: true, Value: t == "allPublic", From: "bucketType"}
 	}
@@ -178,13 +186,19 @@ func changesNothing(v any) bool {
 	return false
 }
 
-// FromChange implements dialect.Translator. B2 replaces bucketInfo whole, so
-// the entries the change sets are merged into the bucket's current ones, and
-// the write is made conditional on the revision they were read at.
+// FromChange implements dialect.Translator. A deletion names the bucket; a
+// creation is a new bucket with the change's name, type and bucketInfo, in
+// the upstream's account. B2 replaces bucketInfo whole, so an update's
+// entries are merged into the bucket's current ones, and the write is made
+// conditional on the revision they were read at.
 func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Document, []dialect.Violation) {
+	if c.Op == dialect.OpDelete {
+		return dialect.BuildDocument(dialect.Call{Op: dialect.OpDelete, Version: "v3"},
+			map[string]any{"accountId": current.AccountID, "bucketId": current.ID}), nil
+	}
 	var vs []dialect.Violation
 	refuse := func(from, msg string) { vs = append(vs, dialect.Violation{Path: from, Message: msg}) }
-	if c.ProviderName.Set && c.ProviderName.Value != current.ProviderName {
+	if c.Op == dialect.OpUpdate && c.ProviderName.Set && c.ProviderName.Value != current.ProviderName {
 		refuse(c.ProviderName.From, "B2 cannot rename a bucket; it must stay the B2 bucket's name")
 	}
 	if c.StorageType.Set && c.StorageType.Value != "S3" {
@@ -205,6 +219,9 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 	}
 	if len(vs) > 0 {
 		return nil, vs
+	}
+	if c.Op == dialect.OpCreate {
+		return d.creation(c, current.AccountID), nil
 	}
 
 	info := maps.Clone(current.Info)
@@ -245,6 +262,32 @@ func (d *Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect
 	}
 	doc["ifRevisionIs"] = json.Number(strconv.FormatInt(current.Revision, 10))
 	return dialect.BuildDocument(dialect.Call{Op: dialect.OpUpdate, Version: "v3"}, doc), nil
+}
+
+// creation is c as b2_create_bucket in account: the bucket's name, its
+// type, and its display name, workspace and other entries in bucketInfo.
+func (d *Dialect) creation(c dialect.Change, account string) *dialect.Document {
+	bucketType := "allPrivate"
+	if c.Public.Value {
+		bucketType = "allPublic"
+	}
+	doc := map[string]any{"accountId": account, "bucketName": c.ProviderName.Value, "bucketType": bucketType}
+	info := make(map[string]any, len(c.Info)+2)
+	for k, f := range c.Info {
+		info[k] = f.Value
+	}
+	for _, f := range []struct {
+		key   string
+		field dialect.Field[string]
+	}{{d.nameKey, c.Name}, {d.workspaceKey, c.Workspace}} {
+		if f.field.Set && f.field.Value != "" {
+			info[f.key] = f.field.Value
+		}
+	}
+	if len(info) > 0 {
+		doc["bucketInfo"] = info
+	}
+	return dialect.BuildDocument(dialect.Call{Op: dialect.OpCreate, Version: "v3"}, doc)
 }
 
 // regionOf reads the region from a B2 S3 endpoint such as
@@ -308,12 +351,12 @@ func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
 	case a.Status == http.StatusBadRequest:
 		kind = dialect.BadRequest
 	}
-	return dialect.NewError(kind, "B2 refused the update: "+msg)
+	return dialect.NewError(kind, "B2 refused the write: "+msg)
 }
 
-// WriteUpdated implements dialect.Translator with a complete bucket object:
-// B2 clients dereference every part of it.
-func (d *Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
+// WriteWritten implements dialect.Translator with a complete bucket object,
+// as B2 answers every bucket call: B2 clients dereference every part of it.
+func (d *Dialect) WriteWritten(w http.ResponseWriter, _ dialect.Op, b dialect.Bucket) {
 	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
 	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", d.bucketObject(b))
 }

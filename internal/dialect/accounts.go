@@ -46,22 +46,19 @@ type SignIn interface {
 }
 
 // Scopes is implemented by dialects whose API scopes its tokens by
-// capability and account (B2): what an update or a creation needs, and what
-// of a bucket a caller may read.
+// capability and account (B2): what a write needs, and what of a bucket a
+// caller may read.
 type Scopes interface {
-	// Needs returns the capabilities an update requires.
+	// Needs returns the capabilities a write requires.
 	Needs(u *Document) []string
-	// MakesPublic reports whether an update opens the bucket to everyone.
+	// MakesPublic reports whether a write opens the bucket to everyone.
 	MakesPublic(u *Document) bool
-	// Account returns the account an update or list call names ("" if none).
+	// Account returns the account a write or list call names ("" if none).
 	Account(u *Document) string
 	// SetAccount makes the call name accountID.
 	SetAccount(u *Document, accountID string)
 	// FilterBucket hides, in a bucket answer, the settings a caller may not read.
 	FilterBucket(a *Answer, canRead func(capability string) bool) ([]byte, *Error)
-	// DecodeCreate reads a bucket creation, enough to tell whether it makes
-	// the bucket public (MakesPublic); the upstream judges the rest.
-	DecodeCreate(r *http.Request, call Call, read func() ([]byte, *Error)) (*Document, *Error)
 }
 
 // AccountLists is implemented by dialects whose API lists an account's

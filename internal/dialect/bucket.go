@@ -53,8 +53,10 @@ const (
 	Setting
 )
 
-// Change is a bucket update in neither API's terms.
+// Change is a write to a bucket in neither API's terms: a creation, an
+// update or a deletion (Op), of the bucket BucketID (none for a creation).
 type Change struct {
+	Op           Op
 	BucketID     string
 	Name         Field[string]
 	Workspace    Field[string]
@@ -97,10 +99,13 @@ type Translator interface {
 	// asks for, without a bucket id).
 	ReadBuckets(a *Answer) ([]Bucket, *Error)
 
-	// ToChange reads a validated update of this API as a neutral change.
+	// ToChange reads a validated write of this API as a neutral change.
 	ToChange(u *Document) Change
-	// FromChange writes c as an update of this API to current, refusing
-	// what this API cannot take; a nil update means nothing to write.
+	// FromChange writes c as a write of this API, refusing what this API
+	// cannot take: an update to current, a deletion of current, or a
+	// creation, for which current holds only what the upstream's side knows
+	// of a bucket before it exists (its account, its endpoint). A nil write
+	// means nothing to write.
 	FromChange(c Change, current Bucket) (*Document, []Violation)
 	// UpdatedBucket reads the bucket's new state from a successful update
 	// answer, where the API reports it.
@@ -109,6 +114,8 @@ type Translator interface {
 	// says that this API refused.
 	UpstreamError(a *Answer) *Error
 
-	// WriteUpdated answers a client's successful update with b's new state.
-	WriteUpdated(w http.ResponseWriter, b Bucket)
+	// WriteWritten answers a client's successful write op: with the
+	// bucket's new state b after a creation or an update, and with its
+	// state before a deletion.
+	WriteWritten(w http.ResponseWriter, op Op, b Bucket)
 }

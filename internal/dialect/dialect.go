@@ -19,19 +19,29 @@ import (
 type Op int
 
 const (
-	// OpUpdate is a bucket update: the call the gateway exists to make safe.
+	// OpUpdate is a bucket update.
 	OpUpdate Op = iota + 1
 	// OpAuthorize is an API's sign-in call (B2's b2_authorize_account).
 	OpAuthorize
 	// OpList lists buckets (B2's b2_list_buckets).
 	OpList
-	// OpCreate creates a bucket (B2's b2_create_bucket), which can make
-	// it public.
+	// OpCreate creates a bucket (B2's b2_create_bucket, Flashback's
+	// POST /bucket).
 	OpCreate
 	// OpOther is any other call of the API, which only identity handling
 	// (token routing, gateway keys) may need to look at.
 	OpOther
+	// OpDelete deletes a bucket (B2's b2_delete_bucket, Flashback's
+	// DELETE /bucket/{bucketId}).
+	OpDelete
 )
+
+// Writes reports whether op writes a bucket's configuration: a creation,
+// an update or a deletion, the calls the gateway exists to make safe. Each
+// runs the same pipeline; they differ in their contract (a schema per
+// operation), the capability or role they need, and whether a bucket
+// exists before them.
+func (op Op) Writes() bool { return op == OpCreate || op == OpUpdate || op == OpDelete }
 
 // Call is a request a dialect recognised as one it gates.
 type Call struct {
@@ -58,20 +68,25 @@ type Dialect interface {
 	// Match reports whether r is a call of this API, and which. It looks
 	// only at the method and path, so other requests cost nothing more.
 	Match(r *http.Request) (Call, bool)
-	// Decode turns the request into an update document. read returns the
-	// request body under the gateway's size limit; the dialect calls it only
-	// once what it can check without the body has passed.
+	// Decode turns a write (call.Op Writes) into its document. read returns
+	// the request body under the gateway's size limit; the dialect calls it
+	// only once what it can check without the body has passed.
 	Decode(r *http.Request, call Call, read func() ([]byte, *Error)) (*Document, *Error)
 	// Credential returns the caller's credential as the API carries it.
 	Credential(r *http.Request) (string, *Error)
 	// SetCredential makes r carry token as the API expects it.
 	SetCredential(r *http.Request, token string)
-	// Validate checks the update against the schema and the rules a schema
-	// cannot express, reporting every failure at once.
+	// Validate checks a write against its operation's contract: the schema
+	// and the rules a schema cannot express, reporting every failure at once.
 	Validate(u *Document) *Error
-	// BucketID returns the id of the bucket the update changes.
+	// BucketID returns the id of the bucket a write changes or deletes; ""
+	// for a creation.
 	BucketID(u *Document) string
-	// Outbound rewrites r into the upstream request that carries body.
+	// WrittenID returns the id of the bucket a successful write's answer
+	// names, such as the one a creation made; "" when it names none.
+	WrittenID(a *Answer) string
+	// Outbound rewrites r into the upstream request that carries the write
+	// u, as body (nil for a write that has none).
 	Outbound(r *http.Request, u *Document, body []byte)
 	// WriteError writes e in this API's error shape.
 	WriteError(w http.ResponseWriter, e *Error)
@@ -83,7 +98,11 @@ type Dialect interface {
 
 // Revisions are int64 in every dialect and reach clients as ETag "<n>", so
 // one If-Match and ETag mechanism serves APIs that have revisions and APIs
-// that do not. A dialect implements exactly one of the two interfaces below.
+// that do not. A dialect whose API has a revision implements
+// NativeRevisions; for one that has none, the gateway derives a revision
+// from the bucket's state as the dialect's BucketReader reads it (leaving
+// out the fields that change on their own), compares it itself, and
+// serialises the check with the write.
 
 // NativeRevisions is implemented by dialects whose API has a bucket revision
 // that the upstream itself compares (B2's ifRevisionIs).
@@ -114,6 +133,11 @@ type Options struct {
 	// NameKey and WorkspaceKey are the B2 bucketInfo entries that hold a
 	// Flashback bucket's display name and workspace in translation.
 	NameKey, WorkspaceKey string
+	// Translated is set for the client's side of a gateway that translates
+	// into another API: what only its own service needs of a write (a
+	// Flashback bucket's provider credentials, which the upstream API does
+	// not keep) is not asked of the client.
+	Translated bool
 }
 
 // SettingError is a refusal of a configuration that names the setting at
@@ -128,14 +152,12 @@ type SettingError struct {
 func (e *SettingError) Error() string { return e.Err.Error() }
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// DerivedRevisions is implemented by dialects whose API has no revision.
-// The gateway derives one from the bucket's state as the upstream reports it
-// (ReadBucket leaves out the fields that change on their own), compares it
-// itself, and serialises the check with the write.
-type DerivedRevisions interface {
-	BucketReader
-	// MovesTo returns the workspace an update moves the bucket to, if any.
-	MovesTo(u *Document) (string, bool)
+// Workspaces is implemented by dialects whose buckets live in workspaces in
+// which keys hold roles (Flashback's READ, WRITE and ADMIN).
+type Workspaces interface {
+	// Workspace returns the workspace a write names: where a creation puts
+	// its bucket, or where an update moves it.
+	Workspace(u *Document) (string, bool)
 }
 
 // Rewrite turns r into a call of method on path carrying body (none when

@@ -20,25 +20,37 @@ const maxBucketIDLen = 128
 
 // Dialect is the Flashback platform API.
 type Dialect struct {
-	schema *schema.Schema
+	// writes are the writes' contracts, by operation (a deletion's is its
+	// path); the update's may be the user's own schema.
+	writes map[dialect.Op]*schema.Schema
 	limits jsonscan.Limits
+	// credentialsElsewhere is set when the upstream is another API, which
+	// keeps no provider credentials: a creation need not bring them.
+	credentialsElsewhere bool
 }
 
-// New compiles the dialect's schema (the built-in one unless o names a file).
+// New compiles the dialect's schemas (the built-in update schema unless o
+// names a file).
 func New(o dialect.Options) (*Dialect, error) {
-	s, err := schema.Load(o.SchemaFile, schemas.FlashbackUpdateBucket)
+	update, err := schema.Load(o.SchemaFile, schemas.FlashbackUpdateBucket)
 	if err != nil {
 		return nil, err
 	}
-	return &Dialect{schema: s, limits: o.Limits}, nil
+	create, err := schema.Compile(schemas.FlashbackCreateBucket)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{writes: map[dialect.Op]*schema.Schema{dialect.OpUpdate: update, dialect.OpCreate: create},
+		limits: o.Limits, credentialsElsewhere: o.Translated}, nil
 }
 
 // Name implements dialect.Dialect.
 func (*Dialect) Name() string { return "flashback" }
 
-// Match recognises PUT /bucket/{bucketId} as an update and GET /bucket as
-// the bucket list, and takes every other request as another call of the
-// API: a site that fronts Flashback serves nothing else. The path is cleaned and its first segment compared
+// Match recognises POST /bucket as a creation, PUT /bucket/{bucketId} as an
+// update, DELETE /bucket/{bucketId} as a deletion and GET /bucket as the
+// bucket list, and takes every other request as another call of the API:
+// a site that fronts Flashback serves nothing else. The path is cleaned and its first segment compared
 // without case, as Flashback's router does, so no variant of the path
 // reaches the upstream unvalidated. Path parameters (;) anywhere under
 // /bucket, and methods Flashback does not define on /bucket/{bucketId}
@@ -56,18 +68,22 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 			"invalid request: path parameters (;) are not part of the Flashback API")}, true
 	}
 	switch {
-	case rest == "" && r.Method == http.MethodGet && first == base:
+	case rest == "" && r.Method == http.MethodGet:
 		return dialect.Call{Op: dialect.OpList}, true
+	case rest == "" && r.Method == http.MethodPost:
+		return dialect.Call{Op: dialect.OpCreate}, true
 	case rest == "":
 		return dialect.Call{Op: dialect.OpOther}, true
 	case r.Method == http.MethodPut:
 		// Any id, so that one Decode refuses the malformed ones.
 		return dialect.Call{Op: dialect.OpUpdate, BucketID: rest}, true
+	case r.Method == http.MethodDelete && !strings.Contains(rest, "/"):
+		return dialect.Call{Op: dialect.OpDelete, BucketID: rest}, true
 	case strings.Contains(rest, "/"):
 		return dialect.Call{Op: dialect.OpOther}, true
 	}
 	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return dialect.Call{Op: dialect.OpOther}, true
 	}
 	return dialect.Call{Op: dialect.OpOther, Refusal: dialect.NewError(dialect.MethodNotAllowed,
@@ -75,11 +91,15 @@ func (*Dialect) Match(r *http.Request) (dialect.Call, bool) {
 }
 
 // Decode checks the path's bucket id before reading anything, then reads
-// the body as one JSON object naming at least one field.
+// the body as one JSON object; an update's names at least one field. A
+// deletion has no body: Flashback reads none, and none is sent on.
 func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte, *dialect.Error)) (*dialect.Document, *dialect.Error) {
-	if !validBucketID(call.BucketID) {
+	if call.Op != dialect.OpCreate && !validBucketID(call.BucketID) {
 		return nil, &dialect.Error{Kind: dialect.BadRequest, Fields: []string{"bucketId"},
 			Message: "invalid request: bucketId in the path must be one segment of 1 to 128 letters, digits, '-' or '_'"}
+	}
+	if call.Op == dialect.OpDelete {
+		return dialect.BuildDocument(call, map[string]any{}), nil
 	}
 	body, err := read()
 	if err != nil {
@@ -89,7 +109,7 @@ func (d *Dialect) Decode(_ *http.Request, call dialect.Call, read func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if doc.Len() == 0 {
+	if call.Op == dialect.OpUpdate && doc.Len() == 0 {
 		return nil, dialect.NewError(dialect.BadRequest, "invalid request: the body names no field to change; send at least one of name, storageType, bucket, key, secret, region, endpoint, workspaceId, walletAddress, apiKeyUuid")
 	}
 	return dialect.NewDocument(call, doc, body), nil
@@ -140,12 +160,19 @@ func (*Dialect) SetCredential(r *http.Request, token string) {
 	r.Header.Set("Authorization", "Bearer "+token)
 }
 
-// Validate checks the document against the schema and the rules it leaves
-// to code.
+// Validate checks a creation or an update against its schema and the rules
+// it leaves to code; a deletion's contract is its path, checked in Decode.
 func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
+	s, ok := d.writes[u.Call.Op]
+	if !ok {
+		return nil
+	}
 	doc := u.Tree()
-	vs := d.schema.Validate(doc)
+	vs := s.Validate(doc)
 	vs = append(vs, rules(doc)...)
+	if u.Call.Op == dialect.OpCreate && !d.credentialsElsewhere {
+		vs = append(vs, requireCredentials(doc)...)
+	}
 	if len(vs) == 0 {
 		return nil
 	}
@@ -155,14 +182,34 @@ func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 // BucketID implements dialect.Dialect: Flashback names the bucket in the path.
 func (*Dialect) BucketID(u *dialect.Document) string { return u.Call.BucketID }
 
-// Outbound makes r the canonical PUT /bucket/{bucketId} with the validated
-// body and no query string.
+// WrittenID implements dialect.Dialect: a creation, like an update, is
+// answered {"success": true, "bucketId": ...}.
+func (*Dialect) WrittenID(a *dialect.Answer) string {
+	doc, derr := a.Doc()
+	if derr != nil {
+		return ""
+	}
+	id, _ := doc.Get("bucketId").Str()
+	return id
+}
+
+// Outbound makes r the canonical call: POST /bucket, PUT or DELETE
+// /bucket/{bucketId}, with the validated body (none for a deletion) and no
+// query string.
 func (*Dialect) Outbound(r *http.Request, u *dialect.Document, body []byte) {
-	dialect.Rewrite(r, http.MethodPut, "/bucket/"+u.Call.BucketID, body)
+	switch u.Call.Op {
+	case dialect.OpCreate:
+		dialect.Rewrite(r, http.MethodPost, "/bucket", body)
+	case dialect.OpDelete:
+		dialect.Rewrite(r, http.MethodDelete, "/bucket/"+u.Call.BucketID, nil)
+	default:
+		dialect.Rewrite(r, http.MethodPut, "/bucket/"+u.Call.BucketID, body)
+	}
 }
 
 // Interface guards
 var (
-	_ dialect.Dialect          = (*Dialect)(nil)
-	_ dialect.DerivedRevisions = (*Dialect)(nil)
+	_ dialect.Dialect      = (*Dialect)(nil)
+	_ dialect.BucketReader = (*Dialect)(nil)
+	_ dialect.Workspaces   = (*Dialect)(nil)
 )

@@ -188,23 +188,28 @@ func TestMatch(t *testing.T) {
 	d := newDialect(t)
 	for _, tc := range []struct {
 		method, path, id string
-		update           bool
+		op               dialect.Op
 	}{
-		{"PUT", "/bucket/abc", "abc", true},
-		{"PUT", "/Bucket/abc", "abc", true},
-		{"PUT", "/bucket//abc/", "abc", true},
-		{"PUT", "/bucket/a/b", "a/b", true},
-		{"PUT", "/x/../bucket/abc", "abc", true},
-		{"PUT", "/bucket/", "", false},
-		{"PUT", "/bucket", "", false},
-		{"GET", "/bucket/abc", "", false},
-		{"DELETE", "/bucket/abc", "", false},
-		{"POST", "/bucket", "", false},
-		{"PUT", "/buckets/abc", "", false},
+		{"PUT", "/bucket/abc", "abc", dialect.OpUpdate},
+		{"PUT", "/Bucket/abc", "abc", dialect.OpUpdate},
+		{"PUT", "/bucket//abc/", "abc", dialect.OpUpdate},
+		{"PUT", "/bucket/a/b", "a/b", dialect.OpUpdate},
+		{"PUT", "/x/../bucket/abc", "abc", dialect.OpUpdate},
+		{"PUT", "/bucket/", "", dialect.OpOther},
+		{"PUT", "/bucket", "", dialect.OpOther},
+		{"GET", "/bucket/abc", "", dialect.OpOther},
+		{"DELETE", "/bucket/abc", "abc", dialect.OpDelete},
+		{"DELETE", "/BUCKET/abc/", "abc", dialect.OpDelete},
+		{"DELETE", "/bucket/abc/status", "", dialect.OpOther},
+		{"DELETE", "/bucket", "", dialect.OpOther},
+		{"POST", "/bucket", "", dialect.OpCreate},
+		{"POST", "/Bucket/", "", dialect.OpCreate},
+		{"GET", "/bucket", "", dialect.OpList},
+		{"PUT", "/buckets/abc", "", dialect.OpOther},
 	} {
 		call, ok := d.Match(httptest.NewRequest(tc.method, tc.path, nil))
-		if !ok || (call.Op == dialect.OpUpdate) != tc.update || call.BucketID != tc.id {
-			t.Errorf("%s %s: op %v %q, want update=%v %q", tc.method, tc.path, call.Op, call.BucketID, tc.update, tc.id)
+		if !ok || call.Op != tc.op || call.BucketID != tc.id {
+			t.Errorf("%s %s: op %v %q, want %v %q", tc.method, tc.path, call.Op, call.BucketID, tc.op, tc.id)
 		}
 	}
 }

@@ -16,14 +16,15 @@ import (
 // the revision, or every If-Match would fail by chance.
 var stateFields = []string{"id", "name", "bucket", "storageType", "key", "secret", "endpoint", "region", "workspaceId", "walletAddress", "apiKeyId"}
 
-// ReadRequest implements dialect.DerivedRevisions. Flashback has no GET for
+// ReadRequest implements dialect.BucketReader. Flashback has no GET for
 // one bucket; GET /bucket lists every bucket the caller may see.
 func (*Dialect) ReadRequest(sub *http.Request, _, _ string) {
 	dialect.Rewrite(sub, http.MethodGet, "/bucket", nil)
 	sub.Header.Set("Accept", "application/json")
 }
 
-// ReadBucket implements dialect.DerivedRevisions.
+// ReadBucket implements dialect.BucketReader; Flashback has no revision,
+// so the gateway derives one from what this reads.
 func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket, *dialect.Error) {
 	buckets, err := d.ReadBuckets(a)
 	if err != nil {
@@ -109,8 +110,8 @@ func readEntry(e jsonscan.Value) (dialect.Bucket, string, *dialect.Error) {
 	return b, wallet, nil
 }
 
-// MovesTo implements dialect.DerivedRevisions.
-func (*Dialect) MovesTo(u *dialect.Document) (string, bool) {
+// Workspace implements dialect.Workspaces.
+func (*Dialect) Workspace(u *dialect.Document) (string, bool) {
 	ws, ok := u.Str("workspaceId")
 	return ws, ok
 }

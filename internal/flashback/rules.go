@@ -21,6 +21,23 @@ func rules(doc jsonscan.Value) []dialect.Violation {
 	return vs
 }
 
+// requireCredentials checks that a creation brings the provider's credentials:
+// key and secret, or a stored provider key (apiKeyUuid). The POST reference
+// requires key and secret; the official client made them optional when it
+// added apiKeyUuid, which stands for both.
+func requireCredentials(doc jsonscan.Value) []dialect.Violation {
+	if doc.Get("apiKeyUuid").Exists() {
+		return nil
+	}
+	var vs []dialect.Violation
+	for _, f := range []string{"key", "secret"} {
+		if !doc.Get(f).Exists() {
+			vs = append(vs, dialect.Violation{Path: f, Message: "is required, or apiKeyUuid in its place"})
+		}
+	}
+	return vs
+}
+
 // endpoint checks that a custom endpoint is an absolute http or https URL to
 // any host (S3-compatible storage on premises is often plain http), and that
 // it carries no user, query or fragment: the endpoint is shown back wherever
@@ -65,7 +82,8 @@ func bucketName(storageType string, v jsonscan.Value) []dialect.Violation {
 		msg = s3Name(name)
 	case "GCS":
 		msg = gcsName(name)
-	case "BLOB":
+	case "BLOB", "AZURE":
+		// AZURE is Azure Blob Storage as the POST reference names it.
 		msg = blobName(name)
 	case "":
 		if s3Name(name) == "" || gcsName(name) == "" || blobName(name) == "" {

@@ -11,9 +11,13 @@ import (
 // Flashback; they have no meaning anywhere else.
 var credentials = []string{"key", "secret", "apiKeyUuid", "walletAddress"}
 
-// ToChange implements dialect.Translator.
+// ToChange implements dialect.Translator. A creation sets what an update
+// sets; a deletion names the bucket.
 func (*Dialect) ToChange(u *dialect.Document) dialect.Change {
-	c := dialect.Change{BucketID: u.Call.BucketID}
+	c := dialect.Change{Op: u.Call.Op, BucketID: u.Call.BucketID}
+	if c.Op == dialect.OpDelete {
+		return c
+	}
 	set := func(f *dialect.Field[string], name string) {
 		if v, ok := u.Str(name); ok {
 			*f = dialect.Field[string]{Set: true, Value: v, From: name}
@@ -34,8 +38,16 @@ func (*Dialect) ToChange(u *dialect.Document) dialect.Change {
 }
 
 // FromChange implements dialect.Translator: a Flashback bucket has a name,
-// a workspace and its provider's coordinates, and nothing else.
+// a workspace and its provider's coordinates, and nothing else. A creation
+// needs the provider's type and credentials, which no other API's creation
+// carries, so it is refused saying so.
 func (*Dialect) FromChange(c dialect.Change, current dialect.Bucket) (*dialect.Document, []dialect.Violation) {
+	switch c.Op {
+	case dialect.OpDelete:
+		return dialect.BuildDocument(dialect.Call{Op: dialect.OpDelete, BucketID: current.ID}, map[string]any{}), nil
+	case dialect.OpCreate:
+		return nil, []dialect.Violation{{Message: "a Flashback bucket is created with its provider's storageType and credentials (key and secret, or apiKeyUuid), which this creation cannot carry; create it through the Flashback API"}}
+	}
 	doc := make(map[string]any)
 	var vs []dialect.Violation
 	put := func(f dialect.Field[string], name string) {
@@ -91,11 +103,18 @@ func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
 	case http.StatusNotFound:
 		kind = dialect.NotFound
 	}
-	return dialect.NewError(kind, "Flashback refused the update: "+msg)
+	return dialect.NewError(kind, "Flashback refused the write: "+msg)
 }
 
-// WriteUpdated implements dialect.Translator.
-func (*Dialect) WriteUpdated(w http.ResponseWriter, b dialect.Bucket) {
+// WriteWritten implements dialect.Translator with Flashback's answers: a
+// creation's and an update's {success, bucketId}, a deletion's {success}.
+func (*Dialect) WriteWritten(w http.ResponseWriter, op dialect.Op, b dialect.Bucket) {
+	if op == dialect.OpDelete {
+		dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", struct {
+			Success bool `json:"success"`
+		}{true})
+		return
+	}
 	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", struct {
 		Success  bool   `json:"success"`
 		BucketID string `json:"bucketId"`

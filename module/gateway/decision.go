@@ -120,10 +120,11 @@ func unverifiedKey(id string) string {
 }
 
 var callNames = map[dialect.Op]string{
+	dialect.OpCreate:    "create",
 	dialect.OpUpdate:    "update",
+	dialect.OpDelete:    "delete",
 	dialect.OpAuthorize: "sign-in",
 	dialect.OpList:      "list",
-	dialect.OpCreate:    "create",
 	dialect.OpOther:     "other",
 }
 
@@ -180,7 +181,7 @@ func (d *decision) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if d.key != "" {
 		enc.AddString("key_id", capped(d.key))
 	}
-	if d.call == dialect.OpUpdate {
+	if d.call.Writes() {
 		enc.AddString("bucket_id", capped(d.bucketID))
 		_ = enc.AddArray("fields", nameList(cappedList(d.fields)))
 		if len(d.fields) > maxLoggedFields {

@@ -20,8 +20,8 @@ type exchange struct {
 	call dialect.Call
 	// who sent the call, once authenticated.
 	who *caller
-	// u and pre are the update and its precondition (updates only).
-	u   *dialect.Document
+	// doc and pre are the write and its precondition (writes only).
+	doc *dialect.Document
 	pre precondition
 	// d is what the call came to, for its log line and metrics.
 	d decision
@@ -64,12 +64,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	case refusal != nil:
 		// Not judged: so not forwarded either, whatever the mode.
 		handle = func(x *exchange) error { return h.refuse(x, refusal) }
-	case call.Op == dialect.OpUpdate:
-		handle = h.update
+	case call.Op.Writes():
+		handle = h.write
 	case call.Op == dialect.OpAuthorize && gateway:
 		handle = h.signIn
-	case call.Op == dialect.OpCreate && routed && len(h.PublicKeyIDs) > 0:
-		handle = h.create
 	case call.Op == dialect.OpAuthorize && routed:
 		handle = h.proxySignIn
 	case call.Op == dialect.OpAuthorize:
@@ -101,13 +99,19 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	defer cancel()
 	x.r = x.r.WithContext(ctx)
 	err := handle(x)
-	if x.u != nil {
-		x.u.Release()
+	if x.doc != nil {
+		x.doc.Release()
 	}
 	took := time.Since(start)
 	x.d.record(h.logger, took, x.r)
 	x.d.observe(took)
 	return err
+}
+
+// workspaced reports whether buckets live in workspaces on either side, so
+// that keys' roles in them apply.
+func (h *Handler) workspaced() bool {
+	return h.clientSide.workspaces != nil || h.upstreamSide.workspaces != nil
 }
 
 // errNotAnswered refuses, in gateway mode, a call the gateway does not
@@ -118,12 +122,12 @@ func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 // to. Gateway keys manage buckets; files are the storage's, reached with its
 // own credentials, and public ones at the download URL a sign-in hands out.
 func (h *Handler) errNotAnswered(call dialect.Call) *dialect.Error {
-	answers := "bucket updates"
+	answers := "creating, updating and deleting buckets"
 	switch {
 	case h.clientSide.signIn != nil:
-		answers = "sign-ins, bucket lists and bucket updates"
+		answers = "sign-ins, bucket lists, and creating, updating and deleting buckets"
 	case h.clientSide.workspaceLists != nil:
-		answers = "bucket lists and bucket updates"
+		answers = "bucket lists, and creating, updating and deleting buckets"
 	}
 	msg := "gateway keys are good for " + answers + " only"
 	if call.Download {

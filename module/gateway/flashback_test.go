@@ -256,14 +256,13 @@ func TestFlashbackGatewayKeysGoNowhereElse(t *testing.T) {
 	up := newFakeFlashback()
 	for _, r := range []*http.Request{
 		httptest.NewRequest(http.MethodGet, "/bucket/available", nil),
-		httptest.NewRequest(http.MethodDelete, "/bucket/"+fbID, nil),
-		httptest.NewRequest(http.MethodPost, "/bucket", strings.NewReader(`{"name":"x"}`)),
+		httptest.NewRequest(http.MethodPost, "/bucket/"+fbID+"/validate", nil),
 		httptest.NewRequest(http.MethodGet, "/repo", nil),
 	} {
 		r.Header.Set("Authorization", "Bearer k1-secret-value")
 		caddyhttp.NewTestReplacer(r)
 		w := serveFB(t, h, up, r)
-		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "gateway keys are good for bucket lists and bucket updates only") {
+		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "gateway keys are good for bucket lists, and creating, updating and deleting buckets only") {
 			t.Errorf("%s %s: %d %s", r.Method, r.URL.Path, w.Code, w.Body)
 		}
 	}

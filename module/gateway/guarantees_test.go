@@ -159,6 +159,7 @@ func TestRecognitionLeavesNoBypass(t *testing.T) {
 	for _, m := range []string{"GET", "DELETE", "OPTIONS"} {
 		up := &upstream{answer: `{"success":true}`}
 		r := httptest.NewRequest(m, "/bucket/"+fbID, nil)
+		r.Header.Set("Authorization", "Bearer demo-token")
 		if w := serve(t, h, up, r); up.calls != 1 || w.Code != 200 {
 			t.Errorf("%s /bucket/{id}: got %d, upstream calls %d", m, w.Code, up.calls)
 		}
@@ -188,17 +189,17 @@ func TestCreateBucketHonoursPublicKeyIDs(t *testing.T) {
 		up := &upstream{answer: bucketAnswer}
 		return serve(t, h, up, r), up
 	}
-	public := `{"accountId":"acct","bucketName":"pub","bucketType":"allPublic"}`
+	public := `{"accountId":"acct","bucketName":"public-bucket","bucketType":"allPublic"}`
 	if w, up := create("tok-other", public, ""); w.Code != 401 || up.calls != 0 || !strings.Contains(w.Body.String(), "public_key_ids") {
 		t.Errorf("allPublic by another key: %d %s, upstream calls %d", w.Code, w.Body, up.calls)
 	}
-	if w, up := create("tok-other", "", "?accountId=acct&bucketName=pub&bucketType=allPublic"); w.Code != 401 || up.calls != 0 {
+	if w, up := create("tok-other", "", "?accountId=acct&bucketName=public-bucket&bucketType=allPublic"); w.Code != 401 || up.calls != 0 {
 		t.Errorf("allPublic by query: %d %s, upstream calls %d", w.Code, w.Body, up.calls)
 	}
 	if w, up := create("tok-publisher", public, ""); w.Code != 200 || up.calls != 1 || up.body != public {
 		t.Errorf("allPublic by a listed key: %d %s, upstream got %q", w.Code, w.Body, up.body)
 	}
-	private := `{"accountId":"acct","bucketName":"priv","bucketType":"allPrivate"}`
+	private := `{"accountId":"acct","bucketName":"private-bucket","bucketType":"allPrivate"}`
 	if w, up := create("tok-other", private, ""); w.Code != 200 || up.body != private {
 		t.Errorf("allPrivate: %d %s, upstream got %q", w.Code, w.Body, up.body)
 	}

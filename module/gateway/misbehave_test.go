@@ -424,7 +424,7 @@ func TestMisbehavingUpstream(t *testing.T) {
 			case m.api == "flashback":
 				return want{status: http.StatusBadGateway, contains: "most likely applied", outcome: "upstream_failed", refusal: "upstream_failed"}
 			}
-			return want{status: http.StatusBadGateway, contains: "not one unambiguous JSON document; it reported success, so the update was most likely applied", outcome: "upstream_failed", refusal: "upstream_failed"}
+			return want{status: http.StatusBadGateway, contains: "not one unambiguous JSON document; it reported success, so the write was most likely applied", outcome: "upstream_failed", refusal: "upstream_failed"}
 		}},
 		{"header echo", echo, func(m mode) want {
 			w := want{status: http.StatusBadRequest, outcome: "forwarded"}

@@ -28,13 +28,19 @@ type precondition struct {
 
 // precondition reconciles an If-Match header with the API's own revision
 // field, makes the result the API's precondition, and enforces
-// require_revision.
+// require_revision on updates. A deletion may be conditional too (the
+// gateway compares the revision itself, just before it deletes); a
+// creation has no revision to match, so If-Match on one is refused rather
+// than dropped.
 func (h *Handler) precondition(r *http.Request, u *dialect.Document) (precondition, *dialect.Error) {
 	native := h.clientSide.native
 	var p precondition
 	header, hasHeader, derr := parseIfMatch(r.Header.Values("If-Match"))
 	if derr != nil {
 		return p, derr
+	}
+	if hasHeader && u.Call.Op == dialect.OpCreate {
+		return p, dialect.NewError(dialect.BadRequest, "If-Match names a revision, and a bucket being created has none; send the creation without it")
 	}
 	var bodyRev int64
 	var hasBody bool
@@ -56,7 +62,7 @@ func (h *Handler) precondition(r *http.Request, u *dialect.Document) (preconditi
 		// One spelling upstream: the integer the gateway compared.
 		native.SetBodyRevision(u, p.rev)
 	}
-	if h.RequireRevision && !p.set {
+	if h.RequireRevision && !p.set && u.Call.Op == dialect.OpUpdate {
 		msg := "this gateway requires a revision precondition: send If-Match with the bucket's ETag"
 		if native != nil {
 			msg += ", or " + native.RevisionField()
@@ -123,8 +129,10 @@ func (h *Handler) readCurrent(x *exchange, target string, moves bool) (dialect.B
 	if derr != nil {
 		return state, derr
 	}
-	if derr := authoriseWorkspace(x.who, state, target, moves); derr != nil {
-		return state, derr
+	if h.workspaced() {
+		if derr := authoriseWorkspace(x.who, x.doc.Call.Op, state, target, moves); derr != nil {
+			return state, derr
+		}
 	}
 	if x.pre.set && state.Revision != x.pre.rev {
 		return state, stale(x.pre)

@@ -1,10 +1,7 @@
 package gateway
 
 import (
-	"bytes"
-	"io"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -13,40 +10,8 @@ import (
 )
 
 // Routing in passthrough mode with a realm: every call of a token the
-// gateway saw signed in goes to its account's API URL, through
-// {http.bucketgate.upstream}; bucket creations are checked against
-// public_key_ids on the way.
-
-// create checks a bucket creation against public_key_ids (passthrough mode
-// with a realm) and then routes it like any other call: a bucket created
-// allPublic is as public as one updated to it.
-func (h *Handler) create(x *exchange) error {
-	who, derr := h.authenticate(x.r)
-	if derr != nil {
-		return h.refuse(x, derr)
-	}
-	x.verified(who.id())
-	var body []byte
-	read := func() ([]byte, *dialect.Error) {
-		var derr *dialect.Error
-		body, derr = readBody(x.w, x.r, h.MaxBodySize)
-		return body, derr
-	}
-	u, derr := h.clientSide.scopes.DecodeCreate(x.r, x.call, read)
-	if derr != nil {
-		return h.refuse(x, derr)
-	}
-	if h.clientSide.scopes.MakesPublic(u) && !slices.Contains(h.PublicKeyIDs, who.remembered.KeyID) {
-		return h.refuse(x, errPublicKeyIDs)
-	}
-	// The body was read to judge it; the upstream gets it as sent.
-	x.r.Body = io.NopCloser(bytes.NewReader(body))
-	x.r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	x.r.ContentLength = int64(len(body))
-	x.d.outcome = outcomeRouted
-	routeTo(x.r, who.remembered.APIURL)
-	return x.next.ServeHTTP(x.w, x.r)
-}
+// gateway saw signed in, and that it does not judge itself, goes to its
+// account's API URL, through {http.bucketgate.upstream}.
 
 // route sends a call the gateway does not otherwise handle to the account
 // of the token it carries (passthrough mode with a realm), untouched. Only

@@ -55,9 +55,12 @@ func (h *Handler) dialectOptions() dialect.Options {
 // sides differing.
 type side struct {
 	dialect.Dialect
-	// Exactly one of native and derived is set: how the API's revisions work.
+	// Exactly one of native and derived is set: how the API's revisions
+	// work. derived reads the bucket the gateway derives a revision from.
 	native  dialect.NativeRevisions
-	derived dialect.DerivedRevisions
+	derived dialect.BucketReader
+	// workspaces is an API whose buckets live in workspaces (Flashback).
+	workspaces dialect.Workspaces
 	// signIn, scopes and accountLists are an API with accounts (B2).
 	signIn       dialect.SignIn
 	scopes       dialect.Scopes
@@ -72,7 +75,10 @@ type side struct {
 func newSide(d dialect.Dialect) side {
 	s := side{Dialect: d}
 	s.native, _ = d.(dialect.NativeRevisions)
-	s.derived, _ = d.(dialect.DerivedRevisions)
+	if s.native == nil {
+		s.derived, _ = d.(dialect.BucketReader)
+	}
+	s.workspaces, _ = d.(dialect.Workspaces)
 	s.signIn, _ = d.(dialect.SignIn)
 	s.scopes, _ = d.(dialect.Scopes)
 	s.accountLists, _ = d.(dialect.AccountLists)

@@ -113,7 +113,7 @@ func TestTranslatedUpdateGivesUpAfterBoundedAttempts(t *testing.T) {
 	up := &fakeB2{info: map[string]any{"workspaceId": "ws"}, revision: 1}
 	up.interfere = func(f *fakeB2) { f.revision++ } // someone always gets in first
 	w := serveFB(t, h, up, putName("Backups"))
-	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "B2 refused the update") || up.updates != maxMergeAttempts {
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "B2 refused the write") || up.updates != maxMergeAttempts {
 		t.Errorf("got %d %s after %d writes", w.Code, w.Body, up.updates)
 	}
 }

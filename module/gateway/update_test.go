@@ -300,7 +300,7 @@ func TestUpstreamFailureIsAnsweredInB2Shape(t *testing.T) {
 		t.Fatalf("log: %v", logs.All())
 	}
 	// The operator learns the cause the client is not told.
-	if ctx := entries[0].ContextMap(); !strings.Contains(toString(ctx["cause"]), "dial tcp: connection refused") || !strings.HasPrefix(toString(ctx["reason"]), "the upstream did not answer (Bad Gateway); the update may or may not have been applied") {
+	if ctx := entries[0].ContextMap(); !strings.Contains(toString(ctx["cause"]), "dial tcp: connection refused") || !strings.HasPrefix(toString(ctx["reason"]), "the upstream did not answer (Bad Gateway); the write may or may not have been applied") {
 		t.Errorf("decision line without the cause: %v", ctx)
 	}
 }

@@ -252,7 +252,12 @@ func (h *Handler) readBucket(x *exchange, bucketID string) (dialect.Bucket, *dia
 	var g dialect.Grant
 	read := func(grant dialect.Grant) *dialect.Error {
 		g = grant
-		h.upstreamSide.reader.ReadRequest(sub, bucketID, grant.AccountID)
+		account := grant.AccountID
+		if account == "" && x.doc != nil && h.upstreamSide.scopes != nil {
+			// The client's own credential: its write names its account.
+			account = h.upstreamSide.scopes.Account(x.doc)
+		}
+		h.upstreamSide.reader.ReadRequest(sub, bucketID, account)
 		return nil
 	}
 	var ans *answer
@@ -283,6 +288,22 @@ func (h *Handler) readBucket(x *exchange, bucketID string) (dialect.Bucket, *dia
 		b.Endpoint = g.S3APIURL
 	}
 	return b, derr
+}
+
+// upstreamContext is what the upstream's side knows of a bucket before it
+// exists: the account it goes in and the upstream's S3 endpoint, from the
+// gateway's own sign-in, or the upstream API's name for one without
+// accounts.
+func (h *Handler) upstreamContext(x *exchange) (dialect.Bucket, *dialect.Error) {
+	b := dialect.Bucket{AccountID: h.upstreamAccount()}
+	if h.session != nil {
+		g, derr := h.upstreamGrant(x)
+		if derr != nil {
+			return b, derr
+		}
+		b.AccountID, b.Endpoint = g.AccountID, g.S3APIURL
+	}
+	return b, nil
 }
 
 // readBuckets lists the upstream's buckets with the gateway's credentials.
