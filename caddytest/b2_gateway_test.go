@@ -19,14 +19,14 @@ func TestB2FrontDoor(t *testing.T) {
 	defer up.Close()
 
 	tester := startCaddy(t, globals+fmt.Sprintf(`
-:9080 {
+:$b2-gateway {
 	bucketgate {
 		api b2
 		max_body_size 4KiB
 	}
 	reverse_proxy %s
 }
-:9081 {
+:$b2-gateway-revision {
 	bucketgate {
 		api b2
 		require_revision
@@ -35,7 +35,7 @@ func TestB2FrontDoor(t *testing.T) {
 }
 `, up.Listener.Addr(), up.Listener.Addr()), "caddyfile")
 
-	const gw = "http://localhost:9080"
+	const gw = "http://localhost:$b2-gateway"
 	auth := []string{"Authorization", "4_token"}
 
 	t.Run("valid update forwarded byte for byte", func(t *testing.T) {
@@ -135,11 +135,11 @@ func TestB2FrontDoor(t *testing.T) {
 
 	t.Run("require_revision", func(t *testing.T) {
 		rec.reset(200, bucketAnswer)
-		status, _, got := do(t, tester, "POST", "http://localhost:9081/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, auth...)
+		status, _, got := do(t, tester, "POST", "http://localhost:$b2-gateway-revision/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, auth...)
 		if status != 428 || !strings.Contains(got, `"code":"precondition_required"`) || len(rec.seen()) != 0 {
 			t.Errorf("got %d %s", status, got)
 		}
-		status, _, _ = do(t, tester, "POST", "http://localhost:9081/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, append([]string{"If-Match", `"5"`}, auth...)...)
+		status, _, _ = do(t, tester, "POST", "http://localhost:$b2-gateway-revision/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, append([]string{"If-Match", `"5"`}, auth...)...)
 		if status != 200 {
 			t.Errorf("with If-Match: %d", status)
 		}
@@ -166,14 +166,14 @@ func TestB2FrontDoor(t *testing.T) {
 		addr := closed.Listener.Addr().String()
 		closed.Close()
 		tester := startCaddy(t, globals+fmt.Sprintf(`
-:9082 {
+:$b2-gateway-unreachable {
 	bucketgate {
 		api b2
 	}
 	reverse_proxy %s
 }
 `, addr), "caddyfile")
-		status, _, got := do(t, tester, "POST", "http://localhost:9082/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, auth...)
+		status, _, got := do(t, tester, "POST", "http://localhost:$b2-gateway-unreachable/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, auth...)
 		if status != 502 || !strings.Contains(got, `"code":"bad_gateway"`) {
 			t.Errorf("got %d %s", status, got)
 		}

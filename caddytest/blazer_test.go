@@ -16,11 +16,11 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// The demo's sites as the tests run them: on the demo's ports shifted by
-// demoPortShift (see demoConfig).
+// The demo's sites as the tests run them: on the test's own ports (see
+// demoConfig).
 const (
-	demoGateway     = "http://127.0.0.1:18080"
-	demoPassthrough = "http://127.0.0.1:18084"
+	demoGateway     = "http://127.0.0.1:$demo-b2-gateway"
+	demoPassthrough = "http://127.0.0.1:$demo-b2-passthrough"
 	demoBucketID    = "4a48fe8875c6214145260818"
 )
 
@@ -53,8 +53,9 @@ func (w *wire) count(call string) int {
 }
 
 // TestBlazerThroughGateway drives blazer, a real B2 client, unchanged,
-// through the demo's gateway in gateway mode (:8080, gateway keys) and in
-// passthrough mode (:8084, B2 keys) to the B2 emulator behind it.
+// through the demo's gateway in gateway mode (demo-b2-gateway, gateway keys)
+// and in passthrough mode (demo-b2-passthrough, B2 keys) to the B2 emulator
+// behind it.
 func TestBlazerThroughGateway(t *testing.T) {
 	startCaddy(t, demoConfig(t), "caddyfile")
 	for _, mode := range []struct{ name, base, keyID, key string }{
@@ -70,7 +71,7 @@ func TestBlazerThroughGateway(t *testing.T) {
 func blazerScenario(t *testing.T, base, keyID, key string) {
 	ctx := context.Background()
 	rec := &wire{}
-	client, err := b2.NewClient(ctx, keyID, key, b2.APIBase(base), b2.Transport(rec))
+	client, err := b2.NewClient(ctx, keyID, key, b2.APIBase(ports(t, base)), b2.Transport(rec))
 	if err != nil {
 		t.Fatalf("authorize: %v", err)
 	}
@@ -148,7 +149,7 @@ func TestBlazerRecoversExpiredTokens(t *testing.T) {
 
 	t.Run("upstream expires the client's token (passthrough)", func(t *testing.T) {
 		rec := &wire{}
-		client, err := b2.NewClient(ctx, "demo-key-id", "demo-app-key", b2.APIBase(demoPassthrough), b2.Transport(rec), b2.ExpireSomeAuthTokens())
+		client, err := b2.NewClient(ctx, "demo-key-id", "demo-app-key", b2.APIBase(ports(t, demoPassthrough)), b2.Transport(rec), b2.ExpireSomeAuthTokens())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +163,7 @@ func TestBlazerRecoversExpiredTokens(t *testing.T) {
 		rec := &wire{}
 		// The test-mode header reaches the B2 emulator with the gateway's
 		// calls, so it is the gateway's own upstream token that expires.
-		client, err := b2.NewClient(ctx, "demo-gw-key-id", "demo-gw-app-key", b2.APIBase(demoGateway), b2.Transport(rec), b2.ExpireSomeAuthTokens())
+		client, err := b2.NewClient(ctx, "demo-gw-key-id", "demo-gw-app-key", b2.APIBase(ports(t, demoGateway)), b2.Transport(rec), b2.ExpireSomeAuthTokens())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +189,7 @@ func TestBlazerRecoversExpiredTokens(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			rec := &wire{}
-			client, err := b2.NewClient(ctx, mode.keyID, mode.key, b2.APIBase(mode.base), b2.Transport(rec))
+			client, err := b2.NewClient(ctx, mode.keyID, mode.key, b2.APIBase(ports(t, mode.base)), b2.Transport(rec))
 			if err != nil {
 				t.Fatal(err)
 			}

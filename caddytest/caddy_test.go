@@ -1,11 +1,12 @@
 // Package integration runs a real Caddy, in process, with the bucketgate
-// modules. Caddy is a singleton (one admin endpoint, on port 2999 here), so
-// every test that starts it lives in this one package and none runs in
-// parallel.
+// modules. Caddy is a singleton (one admin endpoint, on a port the kernel
+// gives each run; see ports), so every test that starts it lives in this
+// one package and none runs in parallel.
 package integration
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net"
@@ -29,7 +30,7 @@ import (
 // the system trust store, with fast reloads between tests.
 const globals = `{
 	skip_install_trust
-	admin localhost:2999
+	admin localhost:$admin
 	grace_period 1ns
 }
 `
@@ -37,9 +38,9 @@ const globals = `{
 // withLog makes config write Caddy's logs, as JSON, to file.
 func withLog(t *testing.T, config, file string) string {
 	t.Helper()
-	out := strings.Replace(config, "admin localhost:2999", "admin localhost:2999\n\tlog {\n\t\toutput file "+file+"\n\t\tformat json\n\t\tlevel DEBUG\n\t}", 1)
+	out := strings.Replace(config, "admin localhost:$admin", "admin localhost:$admin\n\tlog {\n\t\toutput file "+file+"\n\t\tformat json\n\t\tlevel DEBUG\n\t}", 1)
 	if out == config {
-		t.Fatal("config has no admin localhost:2999 line to add a log after")
+		t.Fatal("config has no admin localhost:$admin line to add a log after")
 	}
 	return out
 }
@@ -54,47 +55,49 @@ func logLines(t *testing.T, file string) []string {
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 
-// startCaddy loads config into the in-process Caddy. caddytest skips a test
-// when Caddy cannot start; a skipped integration test would hide every
-// failure, so that is turned into a failure here.
+// startCaddy loads config, its port names mapped (see ports), into the
+// in-process Caddy. caddytest skips a test when Caddy cannot start; a
+// skipped integration test would hide every failure, so that is turned into
+// a failure here.
 func startCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
 	t.Helper()
+	config = ports(t, config)
+	admin := adminPort(t)
 	t.Cleanup(func() {
 		if t.Skipped() && !testing.Short() {
-			t.Error("Caddy could not start for this integration test (is port 2999 free?)")
+			t.Errorf("Caddy could not start for this integration test (is port %d free?)", admin)
 		}
 	})
-	ports := listenPorts(t, config, adapter)
-	if held == nil {
+	listen := listenPorts(t, config, adapter)
+	if listen[0] != strconv.Itoa(admin) {
+		t.Fatalf("the configuration puts the admin endpoint on port %s: a test's must say admin localhost:$admin (globals does)", listen[0])
+	}
+	for _, port := range listen {
 		// Before the first load, the admin endpoint must be free too: taken,
 		// caddytest would load the tests' configuration into whichever Caddy
 		// holds it.
-		ports = append(ports, adminPort)
-	}
-	for _, port := range ports {
 		if !held[port] {
 			requireFree(t, port)
 		}
 	}
-	tester := caddytest.NewTester(t)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: admin})
 	tester.InitServer(config, adapter)
 	if t.Failed() {
 		t.FailNow()
 	}
-	held = map[string]bool{adminPort: true}
-	for _, port := range ports {
+	held = map[string]bool{}
+	for _, port := range listen {
 		held[port] = true
 	}
 	return tester
 }
 
-const adminPort = "2999"
-
 // held are the ports the in-process Caddy listens on, for the configuration
 // it runs; nil before the first load.
 var held map[string]bool
 
-// listenPorts returns the ports config listens on.
+// listenPorts returns the ports config listens on: its admin endpoint's
+// first, then its sites'.
 func listenPorts(t *testing.T, config, adapter string) []string {
 	t.Helper()
 	cfg := []byte(config)
@@ -105,7 +108,8 @@ func listenPorts(t *testing.T, config, adapter string) []string {
 		}
 	}
 	var c struct {
-		Apps struct {
+		Admin struct{ Listen string }
+		Apps  struct {
 			HTTP struct {
 				Servers map[string]struct{ Listen []string }
 			}
@@ -114,25 +118,28 @@ func listenPorts(t *testing.T, config, adapter string) []string {
 	if err := json.Unmarshal(cfg, &c); err != nil {
 		t.Fatalf("reading the configuration's listeners: %v", err)
 	}
-	var ports []string
+	addrs := []string{cmp.Or(c.Admin.Listen, caddy.DefaultAdminListen)}
 	for _, srv := range c.Apps.HTTP.Servers {
-		for _, addr := range srv.Listen {
-			na, err := caddy.ParseNetworkAddress(addr)
-			if err != nil {
-				t.Fatalf("listen %q: %v", addr, err)
-			}
-			for p := na.StartPort; p <= na.EndPort; p++ {
-				ports = append(ports, strconv.FormatUint(uint64(p), 10))
-			}
+		addrs = append(addrs, srv.Listen...)
+	}
+	var listen []string
+	for _, addr := range addrs {
+		na, err := caddy.ParseNetworkAddress(addr)
+		if err != nil {
+			t.Fatalf("listen %q: %v", addr, err)
+		}
+		for p := na.StartPort; p <= na.EndPort; p++ {
+			listen = append(listen, strconv.FormatUint(uint64(p), 10))
 		}
 	}
-	return ports
+	return listen
 }
 
 // requireFree fails the test, saying so, when another process listens on
-// port: Caddy shares its ports (SO_REUSEPORT), so a demo or another test
-// run on the same port would silently take some of the tests' requests.
-// The probe does not share, so it fails wherever someone else listens. A
+// port: Caddy shares its ports (SO_REUSEPORT), so another test run that the
+// kernel gave the same port (a small chance: see freePort) would silently
+// take some of the tests' requests. The probe does not share, so it fails
+// wherever someone else listens. A
 // port this process's Caddy let go of a moment ago may take a moment to be
 // released, hence the few tries.
 func requireFree(t *testing.T, port string) {
@@ -146,12 +153,14 @@ func requireFree(t *testing.T, port string) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("port %s, which this test needs, is taken by another process (the demo, or another test run?): %v", port, err)
+	t.Fatalf("port %s, which the kernel gave this test, is taken by another process (another test run given it too?): %v", port, err)
 }
 
-// do sends one request and returns the status, headers and body.
+// do sends one request, to url with its port names mapped (see ports), and
+// returns the status, headers and body.
 func do(t *testing.T, tester *caddytest.Tester, method, url, body string, headers ...string) (int, http.Header, string) {
 	t.Helper()
+	url = ports(t, url)
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)

@@ -73,9 +73,9 @@ func fill(body json.RawMessage, values map[string]string) string {
 // conformanceSites are the two emulators with the gateway in front of each,
 // once passing clients' own credentials through and once in gateway mode.
 const conformanceSites = globals + `
-:9380 {
+:$b2-emulator {
 	b2_emulator {
-		api_url http://127.0.0.1:9380
+		api_url http://127.0.0.1:$b2-emulator
 		account conformance-account {
 			key conf-key-id conf-app-key {
 				capabilities all
@@ -83,16 +83,16 @@ const conformanceSites = globals + `
 		}
 	}
 }
-:9381 {
+:$b2-passthrough {
 	bucketgate {
 		api b2
 		upstream {
-			realm http://127.0.0.1:9380
+			realm http://127.0.0.1:$b2-emulator
 		}
 	}
 	reverse_proxy {http.bucketgate.upstream}
 }
-:9382 {
+:$b2-gateway {
 	bucketgate {
 		api b2
 		mode gateway
@@ -102,14 +102,14 @@ const conformanceSites = globals + `
 			allow_public
 		}
 		upstream {
-			realm http://127.0.0.1:9380
+			realm http://127.0.0.1:$b2-emulator
 			key_id conf-key-id
 			application_key conf-app-key
 		}
 	}
 	reverse_proxy {http.bucketgate.upstream}
 }
-:9383 {
+:$flashback-emulator {
 	flashback_emulator {
 		workspace conf-workspace
 		user conf-token {
@@ -117,13 +117,13 @@ const conformanceSites = globals + `
 		}
 	}
 }
-:9384 {
+:$flashback-passthrough {
 	bucketgate {
 		api flashback
 	}
-	reverse_proxy 127.0.0.1:9383
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
-:9385 {
+:$flashback-gateway {
 	bucketgate {
 		api flashback
 		mode gateway
@@ -134,7 +134,7 @@ const conformanceSites = globals + `
 			token conf-token
 		}
 	}
-	reverse_proxy 127.0.0.1:9383
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
 `
 
@@ -151,11 +151,11 @@ func TestConformance(t *testing.T) {
 	}
 	tester := startCaddy(t, conformanceSites, "caddyfile")
 
-	owner := b2SignIn(t, tester, "http://127.0.0.1:9380", "conf-key-id", "conf-app-key")
+	owner := b2SignIn(t, tester, "http://127.0.0.1:$b2-emulator", "conf-key-id", "conf-app-key")
 	for _, target := range []struct{ name, realm, keyID, key string }{
-		{"b2 emulator", "http://127.0.0.1:9380", "conf-key-id", "conf-app-key"},
-		{"b2 gateway passthrough", "http://127.0.0.1:9381", "conf-key-id", "conf-app-key"},
-		{"b2 gateway mode", "http://127.0.0.1:9382", "conf-gw-id", "conf-gw-key"},
+		{"b2 emulator", "http://127.0.0.1:$b2-emulator", "conf-key-id", "conf-app-key"},
+		{"b2 gateway passthrough", "http://127.0.0.1:$b2-passthrough", "conf-key-id", "conf-app-key"},
+		{"b2 gateway mode", "http://127.0.0.1:$b2-gateway", "conf-gw-id", "conf-gw-key"},
 	} {
 		t.Run(target.name, func(t *testing.T) {
 			client := b2SignIn(t, tester, target.realm, target.keyID, target.key)
@@ -180,9 +180,9 @@ func TestConformance(t *testing.T) {
 
 	owner2 := []string{"Authorization", "Bearer conf-token", "Content-Type", "application/json"}
 	for _, target := range []struct{ name, base, token string }{
-		{"flashback emulator", "http://127.0.0.1:9383", "conf-token"},
-		{"flashback gateway passthrough", "http://127.0.0.1:9384", "conf-token"},
-		{"flashback gateway mode", "http://127.0.0.1:9385", "conf-gw-key"},
+		{"flashback emulator", "http://127.0.0.1:$flashback-emulator", "conf-token"},
+		{"flashback gateway passthrough", "http://127.0.0.1:$flashback-passthrough", "conf-token"},
+		{"flashback gateway mode", "http://127.0.0.1:$flashback-gateway", "conf-gw-key"},
 	} {
 		t.Run(target.name, func(t *testing.T) {
 			for i, c := range fbCases {
@@ -193,12 +193,12 @@ func TestConformance(t *testing.T) {
 						create[k] = v
 					}
 					raw, _ := json.Marshal(create)
-					status, _, answer := do(t, tester, "POST", "http://127.0.0.1:9383/bucket", string(raw), owner2...)
+					status, _, answer := do(t, tester, "POST", "http://127.0.0.1:$flashback-emulator/bucket", string(raw), owner2...)
 					var made struct{ BucketID string }
 					if err := json.Unmarshal([]byte(answer), &made); status != 200 || err != nil || made.BucketID == "" {
 						t.Fatalf("creating the bucket: %d %s", status, answer)
 					}
-					defer do(t, tester, "DELETE", "http://127.0.0.1:9383/bucket/"+made.BucketID, "", owner2...)
+					defer do(t, tester, "DELETE", "http://127.0.0.1:$flashback-emulator/bucket/"+made.BucketID, "", owner2...)
 
 					body := fill(c.Body, map[string]string{"$WORKSPACE_ID": "conf-workspace"})
 					status, _, answer = do(t, tester, "PUT", target.base+"/bucket/"+made.BucketID, body,

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,10 @@ import (
 // configuration, and every test needs the demo's emulators fresh.
 var loads int
 
-// demoConfig is the root Caddyfile, the one the demo command runs,
-// moved onto the test admin endpoint and the tests' own ports, so that a
-// demo running on the same machine neither answers the tests' requests nor
-// gets them.
+// demoConfig is the root Caddyfile, the one the demo command runs, with
+// its ports named (see demoNames), so that it runs on ports of the test's
+// own and on the test admin endpoint: a demo running on the same machine
+// neither answers the tests' requests nor gets them.
 func demoConfig(t *testing.T) string {
 	t.Helper()
 	src, err := os.ReadFile("../Caddyfile")
@@ -27,26 +26,38 @@ func demoConfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	loads++
-	cfg := strings.Replace(string(src), "admin localhost:2019", fmt.Sprintf("admin localhost:2999\n\tgrace_period %dns", loads), 1)
+	const admin = "admin localhost:2019"
+	cfg := strings.Replace(string(src), admin, fmt.Sprintf("%s\n\tgrace_period %dns", admin, loads), 1)
 	if cfg == string(src) {
-		t.Fatal("the root Caddyfile no longer sets admin localhost:2019; update demoConfig")
+		t.Fatal("the root Caddyfile no longer sets " + admin + "; update demoConfig")
 	}
-	return shiftDemoPorts(cfg)
+	return demoNames(cfg)
 }
 
-// demoPortShift moves the demo's ports (8080 to 8084, 9100, 9200) to the
-// tests' own (18080 to 18084, 19100, 19200).
-const demoPortShift = 10000
+// demoSites names the ports of the demo, as the root Caddyfile and
+// docs/demo.md write them.
+var demoSites = map[string]string{
+	"2019": "admin",
+	"8080": "demo-b2-gateway",        // B2 clients, gateway mode, to the B2 emulator
+	"8081": "demo-flashback-gateway", // Flashback clients, gateway mode, to the Flashback emulator
+	"8082": "demo-flashback-to-b2",   // Flashback clients, gateway mode, to the B2 emulator
+	"8083": "demo-b2-to-flashback",   // B2 clients, gateway mode, to the Flashback emulator
+	"8084": "demo-b2-passthrough",    // B2 clients, passthrough, to the B2 emulator
+	"9100": "demo-b2-emulator",
+	"9200": "demo-flashback-emulator",
+}
 
-var demoPorts = regexp.MustCompile(`:(808[0-4]|9100|9200)\b`)
+var demoPort = regexp.MustCompile(`:([0-9]+)\b`)
 
-// shiftDemoPorts rewrites the demo's ports in a configuration, a script or
-// an expected output alike, so the demo walkthrough runs unchanged on
-// the tests' ports.
-func shiftDemoPorts(s string) string {
-	return demoPorts.ReplaceAllStringFunc(s, func(m string) string {
-		port, _ := strconv.Atoi(m[1:])
-		return ":" + strconv.Itoa(port+demoPortShift)
+// demoNames writes the demo's ports as the names demoSites gives them, in
+// a configuration, a script or an expected output alike, so that the demo
+// walkthrough runs unchanged on the test's own ports.
+func demoNames(s string) string {
+	return demoPort.ReplaceAllStringFunc(s, func(m string) string {
+		if name, ok := demoSites[m[1:]]; ok {
+			return ":$" + name
+		}
+		return m
 	})
 }
 
@@ -85,7 +96,7 @@ func TestDemoWalkthrough(t *testing.T) {
 	var script strings.Builder
 	script.WriteString("set -u\n")
 	for _, s := range steps {
-		script.WriteString(shiftDemoPorts(s.script) + "\necho '" + marker + "'\n")
+		script.WriteString(ports(t, demoNames(s.script)) + "\necho '" + marker + "'\n")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -98,7 +109,7 @@ func TestDemoWalkthrough(t *testing.T) {
 		if s.want == "" {
 			continue
 		}
-		if got := nonBlank(outputs[i]); got != nonBlank(shiftDemoPorts(s.want)) {
+		if got := nonBlank(outputs[i]); got != nonBlank(ports(t, demoNames(s.want))) {
 			t.Errorf("step %d:\n%s\ngot:\n%s\ndocs/demo.md shows:\n%s", i+1, s.script, got, s.want)
 		}
 	}

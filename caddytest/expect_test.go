@@ -52,6 +52,7 @@ func TestExpectContinueEveryMode(t *testing.T) {
 	const b2Bucket = "4a48fe8875c6214145260818"
 	b2Update := func(base, keyID, key, bucket, info string) {
 		t.Helper()
+		base = ports(t, base)
 		token, account := signIn(base, keyID, key)
 		status, hdr, body := send("POST", base+"/b2api/v3/b2_update_bucket",
 			`{"accountId":"`+account+`","bucketId":"`+bucket+`","bucketInfo":`+info+`}`, "Authorization", token)
@@ -61,6 +62,7 @@ func TestExpectContinueEveryMode(t *testing.T) {
 	}
 	fbUpdate := func(base, bucket string) {
 		t.Helper()
+		base = ports(t, base)
 		status, hdr, body := send("PUT", base+"/bucket/"+bucket, `{"name":"Expecting"}`,
 			"Authorization", "Bearer demo-gw-app-key", "Content-Type", "application/json")
 		if status != 200 || hdr.Get("ETag") == "" {
@@ -68,10 +70,10 @@ func TestExpectContinueEveryMode(t *testing.T) {
 		}
 	}
 	info := `{"name":"Demo bucket","workspaceId":"demo-workspace","team":"ops"}`
-	b2Update("http://127.0.0.1:18080", "demo-gw-key-id", "demo-gw-app-key", b2Bucket, info)  // B2, gateway mode
-	b2Update("http://127.0.0.1:18084", "demo-key-id", "demo-app-key", b2Bucket, info)        // B2, passthrough with realm
-	b2Update("http://127.0.0.1:18083", "demo-gw-key-id", "demo-gw-app-key", demoFlashbackID, // B2 clients, Flashback upstream
+	b2Update(demoGateway, "demo-gw-key-id", "demo-gw-app-key", b2Bucket, info)        // B2, gateway mode
+	b2Update(demoPassthrough, "demo-key-id", "demo-app-key", b2Bucket, info)          // B2, passthrough with realm
+	b2Update(demoB2ToFlashback, "demo-gw-key-id", "demo-gw-app-key", demoFlashbackID, // B2 clients, Flashback upstream
 		`{"name":"Expecting","workspaceId":"demo-workspace"}`)
-	fbUpdate("http://127.0.0.1:18081", demoFlashbackID) // Flashback, gateway mode
-	fbUpdate("http://127.0.0.1:18082", b2Bucket)        // Flashback clients, B2 upstream
+	fbUpdate("http://127.0.0.1:$demo-flashback-gateway", demoFlashbackID) // Flashback, gateway mode
+	fbUpdate(demoFlashbackToB2, b2Bucket)                                 // Flashback clients, B2 upstream
 }

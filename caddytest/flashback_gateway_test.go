@@ -10,10 +10,10 @@ import (
 
 const fbBucket = "11111111-2222-3333-4444-555555555555"
 
-// flashbackSites is a Flashback emulator on :9290 with the gateway in front
-// of it on :9291, and on :9292 with require_revision.
+// flashbackSites is a Flashback emulator with the gateway in front of it,
+// once plain and once with require_revision.
 const flashbackSites = globals + `
-:9290 {
+:$flashback-emulator {
 	flashback_emulator {
 		workspace demo-workspace other-workspace
 		user demo-token {
@@ -34,31 +34,31 @@ const flashbackSites = globals + `
 		}
 	}
 }
-:9291 {
+:$flashback-gateway {
 	bucketgate {
 		api flashback
 	}
-	reverse_proxy 127.0.0.1:9290
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
-:9292 {
+:$flashback-gateway-revision {
 	bucketgate {
 		api flashback
 		require_revision
 	}
-	reverse_proxy 127.0.0.1:9290
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
 `
 
 func TestFlashbackFrontDoor(t *testing.T) {
 	tester := startCaddy(t, flashbackSites, "caddyfile")
-	const gw = "http://localhost:9291/bucket/" + fbBucket
+	const gw = "http://localhost:$flashback-gateway/bucket/" + fbBucket
 	writer := []string{"Authorization", "Bearer demo-token", "Content-Type", "application/json"}
 	reader := []string{"Authorization", "Bearer demo-reader-token", "Content-Type", "application/json"}
 
 	// current reads the bucket straight from the emulator.
 	current := func() map[string]any {
 		t.Helper()
-		_, _, body := do(t, tester, "GET", "http://localhost:9290/bucket", "", writer...)
+		_, _, body := do(t, tester, "GET", "http://localhost:$flashback-emulator/bucket", "", writer...)
 		var list struct{ Buckets []map[string]any }
 		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Buckets) != 1 {
 			t.Fatalf("bucket list %s: %v", body, err)
@@ -90,7 +90,7 @@ func TestFlashbackFrontDoor(t *testing.T) {
 				`{"success":false,"message":"invalid request: endpoint: must use http or https; secret: must be at least 1 characters long; storageType: must be one of S3, GCS, BLOB"}`},
 			{"unknown field", gw, `{"owner":"x"}`, writer, 400, "owner: is not an allowed field"},
 			{"empty update", gw, `{}`, writer, 400, "names no field to change"},
-			{"bad path id", "http://localhost:9291/bucket/a%20b", `{"name":"x"}`, writer, 400, "bucketId in the path"},
+			{"bad path id", "http://localhost:$flashback-gateway/bucket/a%20b", `{"name":"x"}`, writer, 400, "bucketId in the path"},
 		} {
 			status, _, body := do(t, tester, "PUT", tc.path, tc.body, tc.headers...)
 			if status != tc.status || !strings.Contains(body, tc.want) {
@@ -130,11 +130,11 @@ func TestFlashbackFrontDoor(t *testing.T) {
 			t.Error("a stale update changed the bucket")
 		}
 
-		status, _, body = do(t, tester, "PUT", "http://localhost:9292/bucket/"+fbBucket, `{"name":"No revision"}`, writer...)
+		status, _, body = do(t, tester, "PUT", "http://localhost:$flashback-gateway-revision/bucket/"+fbBucket, `{"name":"No revision"}`, writer...)
 		if status != 428 || current()["name"] != "Revision two" {
 			t.Errorf("missing If-Match under require_revision: %d %s", status, body)
 		}
-		status, hdr, _ = do(t, tester, "PUT", "http://localhost:9292/bucket/"+fbBucket, `{"name":"With revision"}`, append([]string{"If-Match", second}, writer...)...)
+		status, hdr, _ = do(t, tester, "PUT", "http://localhost:$flashback-gateway-revision/bucket/"+fbBucket, `{"name":"With revision"}`, append([]string{"If-Match", second}, writer...)...)
 		if status != 200 || hdr.Get("ETag") == "" {
 			t.Errorf("If-Match under require_revision: %d", status)
 		}

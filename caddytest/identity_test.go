@@ -17,9 +17,9 @@ const (
 // each with keys that differ in one respect each. Two more B2 sites share
 // the signing secret, and one has another, to test replicas.
 const identitySites = globals + `
-:9310 {
+:$b2-emulator {
 	b2_emulator {
-		api_url http://127.0.0.1:9310
+		api_url http://127.0.0.1:$b2-emulator
 		account acct-1 {
 			key up-key up-secret {
 				capabilities all
@@ -33,7 +33,7 @@ const identitySites = globals + `
 		}
 	}
 }
-:9320 {
+:$flashback-emulator {
 	flashback_emulator {
 		workspace ws1 ws2
 		user up-token {
@@ -88,23 +88,23 @@ const identitySites = globals + `
 		signing_secret {args[0]}
 		import keys
 		upstream {
-			realm http://127.0.0.1:9310
+			realm http://127.0.0.1:$b2-emulator
 			key_id up-key
 			application_key {env.BG_UP_SECRET}
 		}
 	}
 	reverse_proxy {http.bucketgate.upstream}
 }
-:9311 {
+:$b2-gateway {
 	import b2gate {env.BG_SIGNING}
 }
-:9312 {
+:$b2-replica {
 	import b2gate {env.BG_SIGNING}
 }
-:9313 {
+:$b2-other-secret {
 	import b2gate {env.BG_OTHER_SIGNING}
 }
-:9321 {
+:$flashback-gateway {
 	bucketgate {
 		api flashback
 		mode gateway
@@ -113,7 +113,7 @@ const identitySites = globals + `
 			token {env.BG_UP_TOKEN}
 		}
 	}
-	reverse_proxy 127.0.0.1:9320
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
 `
 
@@ -141,7 +141,7 @@ func basicAuth(id, secret string) string {
 func TestIdentityMatrix(t *testing.T) {
 	setGatewaySecrets(t)
 	tester := startCaddy(t, identitySites, "caddyfile")
-	const b2gw = "http://127.0.0.1:9311"
+	const b2gw = "http://127.0.0.1:$b2-gateway"
 	tokens := map[string]string{}
 	for _, k := range []string{"full", "limited", "readonly", "only-a"} {
 		tokens[k] = signIn(t, tester, b2gw, k, k+"-secret-1")
@@ -242,8 +242,8 @@ func TestIdentityMatrix(t *testing.T) {
 			status            int
 			code              string
 		}{
-			{"same signing secret on another replica", "http://127.0.0.1:9312", tokens["full"], 200, ""},
-			{"another signing secret", "http://127.0.0.1:9313", tokens["full"], 401, `"code":"bad_auth_token"`},
+			{"same signing secret on another replica", "http://127.0.0.1:$b2-replica", tokens["full"], 200, ""},
+			{"another signing secret", "http://127.0.0.1:$b2-other-secret", tokens["full"], 401, `"code":"bad_auth_token"`},
 			{"tampered token", b2gw, tokens["full"][:len(tokens["full"])-2] + "AA", 401, `"code":"bad_auth_token"`},
 			{"upstream token at the gateway", b2gw, "4_notagatewaytoken", 401, `"code":"bad_auth_token"`},
 		} {
@@ -259,7 +259,7 @@ func TestIdentityMatrix(t *testing.T) {
 	})
 
 	t.Run("Flashback update", func(t *testing.T) {
-		const fb = "http://127.0.0.1:9321/bucket/"
+		const fb = "http://127.0.0.1:$flashback-gateway/bucket/"
 		for _, tc := range []struct {
 			secret, bucket, body string
 			status               int
@@ -281,7 +281,7 @@ func TestIdentityMatrix(t *testing.T) {
 				t.Errorf("%s on %s with %s: %d %s, want %d %q", tc.secret, tc.bucket[:1], tc.body, status, got, tc.status, tc.want)
 			}
 		}
-		_, _, list := do(t, tester, "GET", "http://127.0.0.1:9320/bucket", "", "Authorization", "Bearer up-token")
+		_, _, list := do(t, tester, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", "Authorization", "Bearer up-token")
 		if !strings.Contains(list, `"name":"by limited (ADMIN)"`) || strings.Contains(list, "by readonly") || strings.Contains(list, "no role") {
 			t.Errorf("upstream state after the matrix: %s", list)
 		}

@@ -24,15 +24,9 @@ import (
 // process for the upstreams (the two emulators), three gateway processes
 // sharing one file-system storage directory. Goroutines in one process would
 // share the in-process lock and memory, and hide exactly what is tested.
-// Their ports, 19600 to 19650, are used by no other test nor the demo.
+// The gateways reach the Flashback emulator through flashback-slow, a proxy
+// in this test process.
 const (
-	multiUpstreamAdmin = 19600
-	multiB2            = 19601
-	multiFlashback     = 19602
-	// Instance i (1 to 3) has its admin endpoint on 19610+i, and the sites
-	// 19620+i (B2, passthrough), 19630+i (Flashback, passthrough) and
-	// 19640+i (B2 clients, Flashback upstream).
-	multiSlow      = 19650 // in this test process: the Flashback emulator, slowly
 	multiB2Bucket  = "6d756c746970726f63657373"
 	multiRaceFB    = "aaaaaaaa-0000-4000-8000-000000000001"
 	multiAcrossFB  = "aaaaaaaa-0000-4000-8000-000000000002"
@@ -48,13 +42,13 @@ const (
 const fileLockStale = 10*time.Second + time.Second
 
 var multiUpstreamConfig = fmt.Sprintf(`{
-	admin 127.0.0.1:%d
+	admin 127.0.0.1:$upstreams-admin
 	persist_config off
 	default_bind 127.0.0.1
 }
-http://127.0.0.1:%d {
+http://127.0.0.1:$b2-emulator {
 	b2_emulator {
-		api_url http://127.0.0.1:%[2]d
+		api_url http://127.0.0.1:$b2-emulator
 		account multi-account {
 			key multi-key-id multi-app-key {
 				capabilities all
@@ -66,7 +60,7 @@ http://127.0.0.1:%d {
 		}
 	}
 }
-http://127.0.0.1:%d {
+http://127.0.0.1:$flashback-emulator {
 	flashback_emulator {
 		workspace multi-ws
 		user multi-token {
@@ -75,7 +69,7 @@ http://127.0.0.1:%d {
 		}
 %s	}
 }
-`, multiUpstreamAdmin, multiB2, multiB2Bucket, multiFlashback, fbBuckets(multiRaceFB, multiAcrossFB, multiHeldFB))
+`, multiB2Bucket, fbBuckets(multiRaceFB, multiAcrossFB, multiHeldFB))
 
 func fbBuckets(ids ...string) string {
 	var b strings.Builder
@@ -95,38 +89,39 @@ func fbBuckets(ids ...string) string {
 	return b.String()
 }
 
-// gatewayConfig is instance i's configuration; extra goes into its B2
-// passthrough site, so a reload can change it.
+// gatewayConfig is instance i's configuration, its port names those of
+// instanceAt; extra goes into its B2 passthrough site, so a reload can
+// change it.
 func gatewayConfig(i int, storage, extra string) string {
 	return fmt.Sprintf(`{
-	admin 127.0.0.1:%d
+	admin 127.0.0.1:$instance%[1]d-admin
 	persist_config off
 	default_bind 127.0.0.1
-	storage file_system %s
+	storage file_system %[2]s
 }
-http://127.0.0.1:%d {
+http://127.0.0.1:$instance%[1]d-b2 {
 	bucketgate {
 		api b2
 		upstream {
-			realm http://127.0.0.1:%d
+			realm http://127.0.0.1:$b2-emulator
 		}
-		%s
+		%[3]s
 	}
 	reverse_proxy {http.bucketgate.upstream}
 }
-http://127.0.0.1:%d {
+http://127.0.0.1:$instance%[1]d-flashback {
 	bucketgate {
 		api flashback
 	}
-	reverse_proxy 127.0.0.1:%d
+	reverse_proxy 127.0.0.1:$flashback-slow
 }
-http://127.0.0.1:%d {
+http://127.0.0.1:$instance%[1]d-across {
 	bucketgate {
 		api b2
 		upstream_api flashback
 		mode gateway
 		signing_secret multi-process-signing-secret-0123456789abcdef
-		key %s %s {
+		key %[4]s %[5]s {
 			capabilities all
 			workspace multi-ws WRITE
 		}
@@ -134,15 +129,23 @@ http://127.0.0.1:%d {
 			token multi-token
 		}
 	}
-	reverse_proxy 127.0.0.1:%[7]d
+	reverse_proxy 127.0.0.1:$flashback-slow
 }
-`, 19610+i, strconv.Quote(storage), 19620+i, multiB2, extra, 19630+i, multiSlow, 19640+i, multiSignInKey, multiSignInApp)
+`, i, strconv.Quote(storage), extra, multiSignInKey, multiSignInApp)
+}
+
+// instanceAt is the address of a site of instance i: admin, b2 (B2,
+// passthrough), flashback (Flashback, passthrough) or across (B2 clients,
+// Flashback upstream).
+func instanceAt(t *testing.T, i int, site string) string {
+	t.Helper()
+	return ports(t, fmt.Sprintf("http://127.0.0.1:$instance%d-%s", i, site))
 }
 
 // process is one running bucketgate binary.
 type process struct {
 	name  string
-	admin int
+	admin string // its admin endpoint's URL
 	cmd   *exec.Cmd
 	log   string
 }
@@ -163,24 +166,16 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// portsFree fails the test, naming the port, if another program holds one
-// of the ports these tests use.
-func portsFree(t *testing.T, ports ...int) {
+// startProcess runs bin on config, its port names mapped (see ports), with
+// a home of its own so that it writes nothing outside the test's
+// directories, and waits until its admin endpoint, at the URL admin,
+// answers.
+func startProcess(t *testing.T, bin, name, admin, config string) *process {
 	t.Helper()
-	for _, p := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			t.Fatalf("port %d is taken (%v); the multi-process tests need 19600-19650 on 127.0.0.1", p, err)
-		}
-		_ = l.Close()
+	config, admin = ports(t, config), ports(t, admin)
+	for _, port := range listenPorts(t, config, "caddyfile") {
+		requireFree(t, port)
 	}
-}
-
-// startProcess runs bin on config, with a home of its own so that it writes
-// nothing outside the test's directories, and waits until its admin
-// endpoint answers.
-func startProcess(t *testing.T, bin, name string, admin int, config string) *process {
-	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
@@ -207,7 +202,7 @@ func startProcess(t *testing.T, bin, name string, admin int, config string) *pro
 		}
 	})
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/config/", admin))
+		resp, err := http.Get(admin + "/config/")
 		if err == nil {
 			_ = resp.Body.Close()
 			return p
@@ -232,7 +227,7 @@ func lastLines(s string, n int) string {
 // `caddy reload` does.
 func (p *process) reload(t *testing.T, config string) {
 	t.Helper()
-	status, _, body := multiCall(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/load", p.admin), config, "Content-Type", "text/caddyfile")
+	status, _, body := multiCall(t, "POST", p.admin+"/load", ports(t, config), "Content-Type", "text/caddyfile")
 	if status != http.StatusOK {
 		t.Fatalf("reloading %s: %d %s", p.name, status, body)
 	}
@@ -242,9 +237,11 @@ func (p *process) reload(t *testing.T, config string) {
 
 var multiClient = &http.Client{Timeout: time.Minute}
 
-// multiCall sends one request and returns the status, headers and body.
+// multiCall sends one request, to url with its port names mapped (see
+// ports), and returns the status, headers and body.
 func multiCall(t *testing.T, method, url, body string, headers ...string) (int, http.Header, string) {
 	t.Helper()
+	url = ports(t, url)
 	status, hdr, got, err := multiSend(method, url, body, headers...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
@@ -336,17 +333,12 @@ func (s *slowFlashback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSeveralInstances(t *testing.T) {
-	ports := []int{multiUpstreamAdmin, multiB2, multiFlashback, multiSlow}
-	for i := 1; i <= 3; i++ {
-		ports = append(ports, 19610+i, 19620+i, 19630+i, 19640+i)
-	}
-	portsFree(t, ports...)
 	bin := buildBinary(t)
 	storage := t.TempDir()
 
-	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", multiFlashback))
+	target, _ := url.Parse(ports(t, "http://127.0.0.1:$flashback-emulator"))
 	slow := &slowFlashback{proxy: httputil.NewSingleHostReverseProxy(target), held: make(chan struct{})}
-	slowListener, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", multiSlow))
+	slowListener, err := net.Listen("tcp", ports(t, "127.0.0.1:$flashback-slow"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,16 +346,14 @@ func TestSeveralInstances(t *testing.T) {
 	go func() { _ = slowServer.Serve(slowListener) }()
 	t.Cleanup(func() { _ = slowServer.Close() })
 
-	startProcess(t, bin, "upstreams", multiUpstreamAdmin, multiUpstreamConfig)
+	startProcess(t, bin, "upstreams", "http://127.0.0.1:$upstreams-admin", multiUpstreamConfig)
 	var instances [4]*process
 	for i := 1; i <= 3; i++ {
-		instances[i] = startProcess(t, bin, "instance "+strconv.Itoa(i), 19610+i, gatewayConfig(i, storage, ""))
+		instances[i] = startProcess(t, bin, "instance "+strconv.Itoa(i), instanceAt(t, i, "admin"), gatewayConfig(i, storage, ""))
 	}
-	b2At := func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", 19620+i) }
-	fbAt := func(i int, bucket string) string {
-		return fmt.Sprintf("http://127.0.0.1:%d/bucket/%s", 19630+i, bucket)
-	}
-	acrossAt := func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", 19640+i) }
+	b2At := func(i int) string { return instanceAt(t, i, "b2") }
+	fbAt := func(i int, bucket string) string { return instanceAt(t, i, "flashback") + "/bucket/" + bucket }
+	acrossAt := func(i int) string { return instanceAt(t, i, "across") }
 	update := `{"accountId":"multi-account","bucketId":"` + multiB2Bucket + `","bucketType":"allPublic"}`
 
 	var token string
@@ -425,7 +415,7 @@ func TestSeveralInstances(t *testing.T) {
 			return status, err
 		})
 		winner := onlyWinner(t, statuses, http.StatusPreconditionFailed)
-		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
+		_, _, list := multiCall(t, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", fb...)
 		if !strings.Contains(list, `"name":"racer-`+strconv.Itoa(winner)+`"`) {
 			t.Errorf("Flashback does not hold the winner's name %d: %s", winner, list)
 		}
@@ -446,7 +436,7 @@ func TestSeveralInstances(t *testing.T) {
 			return status, err
 		})
 		winner := onlyWinner(t, statuses, http.StatusConflict)
-		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", "Authorization", "Bearer multi-token")
+		_, _, list := multiCall(t, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", "Authorization", "Bearer multi-token")
 		if !strings.Contains(list, `"name":"racer-`+strconv.Itoa(winner)+`"`) {
 			t.Errorf("Flashback does not hold the winner's name %d: %s", winner, list)
 		}
@@ -495,7 +485,7 @@ func TestSeveralInstances(t *testing.T) {
 		case <-time.After(fileLockStale + 10*time.Second):
 			t.Fatal("instance 2 is still waiting, long past the stale-lock timeout")
 		}
-		_, _, list := multiCall(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/bucket", multiFlashback), "", fb...)
+		_, _, list := multiCall(t, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", fb...)
 		if !strings.Contains(list, `"name":"After the crash"`) || strings.Contains(list, "Never") {
 			t.Errorf("Flashback: %s", list)
 		}

@@ -30,7 +30,7 @@ func TestJavaSDKBodyShape(t *testing.T) {
 			`{"name":"Demo bucket","workspaceId":"demo-workspace","owner":"java-passthrough"}`, nil},
 		{"translated to Flashback", demoB2ToFlashback, "demo-gw-key-id", "demo-gw-app-key",
 			`{"name":"Renamed by Java","workspaceId":"demo-workspace"}`, func() string {
-				_, _, list := do(t, tester, "GET", "http://127.0.0.1:19200/bucket", "", "Authorization", "Bearer demo-token")
+				_, _, list := do(t, tester, "GET", "http://127.0.0.1:$demo-flashback-emulator/bucket", "", "Authorization", "Bearer demo-token")
 				if !strings.Contains(list, `"name":"Renamed by Java"`) {
 					return "Flashback did not get the new name: " + list
 				}

@@ -14,7 +14,7 @@ import (
 // upstream session, with no secret.
 func TestOperatorsView(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
-	cfg := strings.Replace(withLog(t, demoConfig(t), logFile), "\n:18080 {\n", "\n:18080 {\n\tlog\n", 1)
+	cfg := strings.Replace(withLog(t, demoConfig(t), logFile), "\n:$demo-b2-gateway {\n", "\n:$demo-b2-gateway {\n\tlog\n", 1)
 	tester := startCaddy(t, cfg, "caddyfile")
 	base := demoGateway
 
@@ -52,7 +52,7 @@ func TestOperatorsView(t *testing.T) {
 		t.Errorf("the decision's fields: %v", decision["fields"])
 	}
 
-	status, _, body = do(t, tester, "GET", "http://localhost:2999/bucketgate/status", "")
+	status, _, body = do(t, tester, "GET", "http://localhost:$admin/bucketgate/status", "")
 	if status != 200 {
 		t.Fatalf("/bucketgate/status: %d %s", status, body)
 	}
@@ -77,10 +77,14 @@ func TestOperatorsView(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got.Handlers) != 5 {
 		t.Fatalf("want the demo's five handlers: %v %s", err, body)
 	}
+	sites := map[string]bool{}
+	for _, name := range []string{"demo-b2-gateway", "demo-flashback-gateway", "demo-flashback-to-b2", "demo-b2-to-flashback", "demo-b2-passthrough"} {
+		sites[ports(t, "127.0.0.1:$"+name)] = true
+	}
 	var signedIn, notYet, remembering int
 	for _, h := range got.Handlers {
 		// Each names its site, so that an operator knows which it is.
-		if len(h.Listen) != 1 || !strings.HasPrefix(h.Listen[0], "127.0.0.1:1808") {
+		if len(h.Listen) != 1 || !sites[h.Listen[0]] {
 			t.Errorf("handler %s -> %s (%s) listens on %v", h.API, h.UpstreamAPI, h.Mode, h.Listen)
 		}
 		switch {
@@ -92,12 +96,14 @@ func TestOperatorsView(t *testing.T) {
 			remembering++
 		}
 	}
-	// :8080 signed in for the update; :8082 has not needed to; :8084
-	// remembers tokens; :8081 and :8083 talk to Flashback with a token.
+	// demo-b2-gateway signed in for the update; demo-flashback-to-b2 has
+	// not needed to; demo-b2-passthrough remembers tokens;
+	// demo-flashback-gateway and demo-b2-to-flashback talk to Flashback
+	// with a token.
 	if signedIn != 1 || notYet != 1 || remembering != 1 {
 		t.Errorf("signed in %d, not yet %d, remembering %d: %s", signedIn, notYet, remembering, body)
 	}
-	status, _, body = do(t, tester, "GET", "http://localhost:2999/metrics", "")
+	status, _, body = do(t, tester, "GET", "http://localhost:$admin/metrics", "")
 	if status != 200 || !strings.Contains(body, `caddy_bucketgate_upstream_sessions{state="signed_in",upstream_api="b2"} 1`) {
 		t.Errorf("metrics without the session gauge: %d", status)
 	}

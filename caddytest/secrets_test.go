@@ -14,12 +14,12 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	setGatewaySecrets(t)
 	logFile := t.TempDir() + "/caddy.log"
 	config := withLog(t, identitySites+`
-:9314 {
+:$b2-passthrough {
 	log
 	bucketgate {
 		api b2
 		upstream {
-			realm http://127.0.0.1:9310
+			realm http://127.0.0.1:$b2-emulator
 		}
 	}
 	reverse_proxy {http.bucketgate.upstream}
@@ -27,7 +27,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 `, logFile)
 	// Access logs on every gateway site, as an operator would turn them on.
 	config = strings.ReplaceAll(config, "\tbucketgate {\n\t\tapi b2\n\t\tmode gateway", "\tlog\n\tbucketgate {\n\t\tapi b2\n\t\tmode gateway")
-	config = strings.ReplaceAll(config, ":9321 {\n", ":9321 {\n\tlog\n")
+	config = strings.ReplaceAll(config, ":$flashback-gateway {\n", ":$flashback-gateway {\n\tlog\n")
 	tester := startCaddy(t, config, "caddyfile")
 
 	var secrets []string
@@ -52,16 +52,16 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		return a.AuthorizationToken
 	}
 
-	gw := signInAnswer("http://127.0.0.1:9311", basicAuth("full", "full-secret-1"))
-	signInAnswer("http://127.0.0.1:9311", basicAuth("full", "wrong-secret-1"))
-	signInAnswer("http://127.0.0.1:9311", basicAuth("expired", "expired-secret-1"))
-	limited := signInAnswer("http://127.0.0.1:9311", basicAuth("limited", "limited-secret-1"))
-	up := signInAnswer("http://127.0.0.1:9314", basicAuth("up-key", "up-secret"))
-	signInAnswer("http://127.0.0.1:9314", basicAuth("up-key", "not-the-secret"))
+	gw := signInAnswer("http://127.0.0.1:$b2-gateway", basicAuth("full", "full-secret-1"))
+	signInAnswer("http://127.0.0.1:$b2-gateway", basicAuth("full", "wrong-secret-1"))
+	signInAnswer("http://127.0.0.1:$b2-gateway", basicAuth("expired", "expired-secret-1"))
+	limited := signInAnswer("http://127.0.0.1:$b2-gateway", basicAuth("limited", "limited-secret-1"))
+	up := signInAnswer("http://127.0.0.1:$b2-passthrough", basicAuth("up-key", "up-secret"))
+	signInAnswer("http://127.0.0.1:$b2-passthrough", basicAuth("up-key", "not-the-secret"))
 	if gw == "" || limited == "" || up == "" {
 		t.Fatal("sign-ins failed")
 	}
-	for _, base := range []string{"http://127.0.0.1:9311", "http://127.0.0.1:9313", "http://127.0.0.1:9314"} {
+	for _, base := range []string{"http://127.0.0.1:$b2-gateway", "http://127.0.0.1:$b2-other-secret", "http://127.0.0.1:$b2-passthrough"} {
 		for _, tok := range []string{gw, limited, up, "4_" + "bogus"} {
 			call("POST", base+"/b2api/v2/b2_update_bucket", `{"bucketId":"`+bucketA+`","bucketInfo":{"k":"v"}}`, "Authorization", tok)
 			call("POST", base+"/b2api/v2/b2_update_bucket", `{"bucketId":"`+bucketA+`","bucketType":"allPublic","defaultServerSideEncryption":{"mode":"SSE-C"}}`, "Authorization", tok)
@@ -76,7 +76,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 			`{"key":"AKIAFLASHBACKKEY","secret":"flashback/Secret+Value","storageType":"flashback/Secret+Value"}`,
 			`{"key":"AKIAFLASHBACKKEY","key":"AKIAFLASHBACKKEY"}`,
 		} {
-			call("PUT", "http://127.0.0.1:9321/bucket/"+fbBucket1, body, "Authorization", "Bearer "+secret, "Content-Type", "application/json")
+			call("PUT", "http://127.0.0.1:$flashback-gateway/bucket/"+fbBucket1, body, "Authorization", "Bearer "+secret, "Content-Type", "application/json")
 		}
 	}
 

@@ -14,18 +14,18 @@ import (
 )
 
 const (
-	demoFlashbackToB2 = "http://127.0.0.1:18082"
-	demoB2ToFlashback = "http://127.0.0.1:18083"
+	demoFlashbackToB2 = "http://127.0.0.1:$demo-flashback-to-b2"
+	demoB2ToFlashback = "http://127.0.0.1:$demo-b2-to-flashback"
 	demoFlashbackID   = "11111111-2222-3333-4444-555555555555"
 )
 
 // TestBlazerAgainstFlashback: blazer, unchanged, manages a Flashback bucket
-// through the B2 API on :8083.
+// through the B2 API on demo-b2-to-flashback.
 func TestBlazerAgainstFlashback(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
 	ctx := context.Background()
 	rec := &wire{}
-	client, err := b2.NewClient(ctx, "demo-gw-key-id", "demo-gw-app-key", b2.APIBase(demoB2ToFlashback), b2.Transport(rec))
+	client, err := b2.NewClient(ctx, "demo-gw-key-id", "demo-gw-app-key", b2.APIBase(ports(t, demoB2ToFlashback)), b2.Transport(rec))
 	if err != nil {
 		t.Fatalf("authorize: %v", err)
 	}
@@ -45,7 +45,7 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 	if err := bucket.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"name": "Backups", "workspaceId": "demo-workspace"}}); err != nil {
 		t.Fatalf("update display name: %v", err)
 	}
-	_, _, list := do(t, tester, "GET", "http://127.0.0.1:19200/bucket", "", "Authorization", "Bearer demo-token")
+	_, _, list := do(t, tester, "GET", "http://127.0.0.1:$demo-flashback-emulator/bucket", "", "Authorization", "Bearer demo-token")
 	if !strings.Contains(list, `"name":"Backups"`) {
 		t.Errorf("Flashback did not get the new name: %s", list)
 	}
@@ -53,7 +53,7 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 	if err := stale.Update(ctx, &b2.BucketAttrs{Info: map[string]string{"name": "Lost update"}}); !b2.IsUpdateConflict(err) {
 		t.Fatalf("stale update: %v, want an update conflict", err)
 	}
-	_, _, list = do(t, tester, "GET", "http://127.0.0.1:19200/bucket", "", "Authorization", "Bearer demo-token")
+	_, _, list = do(t, tester, "GET", "http://127.0.0.1:$demo-flashback-emulator/bucket", "", "Authorization", "Bearer demo-token")
 	if strings.Contains(list, "Lost update") {
 		t.Errorf("a stale update reached Flashback: %s", list)
 	}
@@ -63,16 +63,17 @@ func TestBlazerAgainstFlashback(t *testing.T) {
 }
 
 // TestFlashbackClientAgainstB2KeepsOtherWriters: a Flashback client renames
-// the B2 bucket through :8082 while another writer changes bucketInfo
-// directly on B2; B2 replaces bucketInfo whole, yet both changes survive,
-// because the gateway merges onto what it read and writes conditionally.
+// the B2 bucket through demo-flashback-to-b2 while another writer changes
+// bucketInfo directly on B2; B2 replaces bucketInfo whole, yet both changes
+// survive, because the gateway merges onto what it read and writes
+// conditionally.
 func TestFlashbackClientAgainstB2KeepsOtherWriters(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
-	direct := signIn(t, tester, "http://127.0.0.1:19100", "demo-key-id", "demo-app-key")
+	direct := signIn(t, tester, "http://127.0.0.1:$demo-b2-emulator", "demo-key-id", "demo-app-key")
 
 	// readInfo reads the bucket directly from the B2 emulator.
 	readInfo := func() (map[string]string, int64) {
-		_, _, body := do(t, tester, "POST", "http://127.0.0.1:19100/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", direct)
+		_, _, body := do(t, tester, "POST", "http://127.0.0.1:$demo-b2-emulator/b2api/v2/b2_list_buckets", `{"accountId":"demo-account","bucketId":"`+demoBucketID+`"}`, "Authorization", direct)
 		var l struct {
 			Buckets []struct {
 				BucketInfo map[string]string
@@ -90,7 +91,7 @@ func TestFlashbackClientAgainstB2KeepsOtherWriters(t *testing.T) {
 			info, rev := readInfo()
 			info["owner"] = owner
 			b, _ := json.Marshal(map[string]any{"accountId": "demo-account", "bucketId": demoBucketID, "bucketInfo": info, "ifRevisionIs": rev})
-			if status, _, _ := do(t, tester, "POST", "http://127.0.0.1:19100/b2api/v2/b2_update_bucket", string(b), "Authorization", direct); status == http.StatusOK {
+			if status, _, _ := do(t, tester, "POST", "http://127.0.0.1:$demo-b2-emulator/b2api/v2/b2_update_bucket", string(b), "Authorization", direct); status == http.StatusOK {
 				return
 			}
 		}
@@ -128,9 +129,10 @@ func TestFlashbackClientAgainstB2KeepsOtherWriters(t *testing.T) {
 }
 
 // translationErrors: translating sites whose upstream refuses (a read-only
-// Flashback token) or is gone, to see errors cross over.
+// Flashback token) or is gone (nothing listens on b2-gone), to see errors
+// cross over.
 const translationErrors = globals + `
-:9330 {
+:$flashback-emulator {
 	flashback_emulator {
 		workspace ws
 		user reader-token {
@@ -150,7 +152,7 @@ const translationErrors = globals + `
 		workspace ws WRITE
 	}
 }
-:9331 {
+:$b2-to-flashback {
 	bucketgate {
 		api b2
 		upstream_api flashback
@@ -161,39 +163,39 @@ const translationErrors = globals + `
 			token reader-token
 		}
 	}
-	reverse_proxy 127.0.0.1:9330
+	reverse_proxy 127.0.0.1:$flashback-emulator
 }
-:9332 {
+:$flashback-to-b2 {
 	bucketgate {
 		api flashback
 		upstream_api b2
 		mode gateway
 		import keys
 		upstream {
-			realm http://127.0.0.1:9339
+			realm http://127.0.0.1:$b2-gone
 			key_id nobody
 			application_key {env.BG_UP_SECRET}
 		}
 	}
-	reverse_proxy 127.0.0.1:9339
+	reverse_proxy 127.0.0.1:$b2-gone
 }
 `
 
 func TestTranslatedErrorsCrossOver(t *testing.T) {
 	setGatewaySecrets(t)
 	tester := startCaddy(t, translationErrors, "caddyfile")
-	token := signIn(t, tester, "http://127.0.0.1:9331", "k1", "full-secret-1")
-	status, _, body := do(t, tester, "POST", "http://127.0.0.1:9331/b2api/v2/b2_update_bucket",
+	token := signIn(t, tester, "http://127.0.0.1:$b2-to-flashback", "k1", "full-secret-1")
+	status, _, body := do(t, tester, "POST", "http://127.0.0.1:$b2-to-flashback/b2api/v2/b2_update_bucket",
 		`{"bucketId":"33333333-0000-0000-0000-000000000003","bucketInfo":{"name":"Mine"}}`, "Authorization", token)
 	if status != 401 || !strings.Contains(body, `"code":"unauthorized"`) || !strings.Contains(body, "Flashback refused the write") {
 		t.Errorf("Flashback's 403 to a B2 client: %d %s", status, body)
 	}
-	status, _, body = do(t, tester, "POST", "http://127.0.0.1:9331/b2api/v2/b2_update_bucket",
+	status, _, body = do(t, tester, "POST", "http://127.0.0.1:$b2-to-flashback/b2api/v2/b2_update_bucket",
 		`{"bucketId":"44444444-0000-0000-0000-000000000004","bucketInfo":{"name":"Mine"}}`, "Authorization", token)
 	if status != 400 || !strings.Contains(body, `"code":"bad_bucket_id"`) {
 		t.Errorf("a bucket Flashback does not have, to a B2 client: %d %s", status, body)
 	}
-	status, _, body = do(t, tester, "PUT", "http://127.0.0.1:9332/bucket/"+bucketA, `{"name":"x"}`,
+	status, _, body = do(t, tester, "PUT", "http://127.0.0.1:$flashback-to-b2/bucket/"+bucketA, `{"name":"x"}`,
 		"Authorization", "Bearer full-secret-1", "Content-Type", "application/json")
 	if status != 502 || !strings.HasPrefix(body, `{"success":false,"message":`) {
 		t.Errorf("an unreachable B2 upstream, to a Flashback client: %d %s", status, body)

@@ -10,11 +10,12 @@ import (
 // Flashback's TypeScript client does: ApiClient.getStorageBuckets lists with
 // GET /bucket?workspaceId=…&walletAddress=… (the text "undefined" for an
 // argument not given), then the bucket it found is updated by id. Through
-// the demo's :8081 the list is Flashback's, through its :8082 the B2 bucket's.
+// the demo's demo-flashback-gateway the list is Flashback's, through its
+// demo-flashback-to-b2 the B2 bucket's.
 func TestFlashbackClientFindsItsBucket(t *testing.T) {
 	tester := startCaddy(t, demoConfig(t), "caddyfile")
 	for _, site := range []struct{ name, base, id string }{
-		{"gateway mode", "http://127.0.0.1:18081", demoFlashbackID},
+		{"gateway mode", "http://127.0.0.1:$demo-flashback-gateway", demoFlashbackID},
 		{"translated to B2", demoFlashbackToB2, demoBucketID},
 	} {
 		t.Run(site.name, func(t *testing.T) {
