@@ -169,7 +169,6 @@ var opNames = map[dialect.Op]string{dialect.OpCreate: "creation", dialect.OpUpda
 
 var errPublicKeyIDs = dialect.NewError(dialect.Forbidden, "making a bucket public is reserved to the application keys listed in public_key_ids, and this token's key is not")
 
-
 // authoriseWorkspace checks a gateway key's workspace grants for a write
 // op: creating a bucket needs WRITE (or ADMIN) on the workspace it goes in
 // (target); changing or deleting one needs the same on its workspace, as
@@ -221,4 +220,3 @@ func (h *Handler) sameAccount(x *exchange) *dialect.Error {
 	}
 	return nil
 }
-
