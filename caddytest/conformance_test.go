@@ -25,9 +25,13 @@ type conformanceCase struct {
 	// b2_create_bucket settings, or Flashback's POST /bucket fields.
 	Bucket map[string]any `json:"bucket"`
 	// Body is sent after its placeholders are filled in: "$ACCOUNT_ID",
-	// "$BUCKET_ID" and "$WORKSPACE_ID" with the values of the run, and
-	// "$REVISION" (quotes and all) with the bucket's current revision.
+	// "$BUCKET_ID", "$BUCKET_NAME" and "$WORKSPACE_ID" with the values of
+	// the run, and "$REVISION" (quotes and all) with the bucket's current
+	// revision.
 	Body json.RawMessage `json:"body"`
+	// ID is the path's bucket id of a Flashback deletion, which has no
+	// body: "$BUCKET_ID", or a literal id.
+	ID   string `json:"id"`
 	Want struct {
 		Status int    `json:"status"`
 		Code   string `json:"code"` // B2's error code; Flashback has none
@@ -51,8 +55,8 @@ func loadCorpus(t *testing.T, file string) []conformanceCase {
 		if err := dec.Decode(&c); err != nil {
 			t.Fatalf("%s:%d: %v", file, line, err)
 		}
-		if c.Name == "" || c.Source == "" || len(c.Body) == 0 || c.Want.Status == 0 {
-			t.Fatalf("%s:%d: a case needs a name, a source, a body and the service's answer", file, line)
+		if c.Name == "" || c.Source == "" || len(c.Body) == 0 && c.ID == "" || c.Want.Status == 0 {
+			t.Fatalf("%s:%d: a case needs a name, a source, a body (or a Flashback deletion's id) and the service's answer", file, line)
 		}
 		cases = append(cases, c)
 	}
@@ -130,6 +134,7 @@ const conformanceSites = globals + `
 		key conf-gw-id conf-gw-key {
 			workspace conf-workspace WRITE
 		}
+		# No grant in not-my-workspace, which a corpus case creates in.
 		upstream {
 			token conf-token
 		}
@@ -261,5 +266,112 @@ func (s b2Session) deleteBucket(t *testing.T, tester *caddytest.Tester, id strin
 	raw, _ := json.Marshal(map[string]string{"accountId": s.accountID, "bucketId": id})
 	if status, _, body := do(t, tester, "POST", s.apiURL+"/b2api/v3/b2_delete_bucket", string(raw), "Authorization", s.token); status != 200 {
 		t.Errorf("deleting bucket %s: %d %s", id, status, body)
+	}
+}
+
+// TestConformanceWrites runs the creation and deletion corpora as
+// TestConformance runs the update corpora: against each emulator and the
+// gateway in front of it, in both modes. Every bucket a case makes is
+// deleted again, so each case starts from the same account.
+func TestConformanceWrites(t *testing.T) {
+	b2Create, b2Delete := loadCorpus(t, "b2_create_bucket.jsonl"), loadCorpus(t, "b2_delete_bucket.jsonl")
+	fbCreate, fbDelete := loadCorpus(t, "flashback_create_bucket.jsonl"), loadCorpus(t, "flashback_delete_bucket.jsonl")
+	if n := len(b2Create) + len(b2Delete) + len(fbCreate) + len(fbDelete); n < 100 {
+		t.Fatalf("the creation and deletion corpora have %d cases; they must keep at least 100", n)
+	}
+	tester := startCaddy(t, conformanceSites, "caddyfile")
+	var got struct {
+		Code     string `json:"code"`
+		BucketID string `json:"bucketId"`
+		Success  bool   `json:"success"`
+	}
+	owner := b2SignIn(t, tester, "http://127.0.0.1:$b2-emulator", "conf-key-id", "conf-app-key")
+	for ti, target := range []struct{ name, realm, keyID, key string }{
+		{"b2 emulator", "http://127.0.0.1:$b2-emulator", "conf-key-id", "conf-app-key"},
+		{"b2 gateway passthrough", "http://127.0.0.1:$b2-passthrough", "conf-key-id", "conf-app-key"},
+		{"b2 gateway mode", "http://127.0.0.1:$b2-gateway", "conf-gw-id", "conf-gw-key"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			client := b2SignIn(t, tester, target.realm, target.keyID, target.key)
+			for i, c := range b2Create {
+				t.Run("create/"+c.Name, func(t *testing.T) {
+					body := fill(c.Body, map[string]string{"$ACCOUNT_ID": client.accountID, "$BUCKET_NAME": fmt.Sprintf("conf%dc%d", ti, i)})
+					status, _, answer := do(t, tester, "POST", client.apiURL+"/b2api/v3/b2_create_bucket", body, "Authorization", client.token)
+					got.Code, got.BucketID = "", ""
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status == 200 && got.BucketID != "" {
+						owner.deleteBucket(t, tester, got.BucketID)
+					}
+					if status != c.Want.Status || got.Code != c.Want.Code || (status == 200 && got.BucketID == "") {
+						t.Errorf("got %d %.300s; the service answers %d %s (source: %s)", status, answer, c.Want.Status, c.Want.Code, c.Source)
+					}
+				})
+			}
+			for i, c := range b2Delete {
+				t.Run("delete/"+c.Name, func(t *testing.T) {
+					id, _ := owner.createBucket(t, tester, fmt.Sprintf("conf%dd%d", ti, i), c.Bucket)
+					body := fill(c.Body, map[string]string{"$ACCOUNT_ID": client.accountID, "$BUCKET_ID": id})
+					status, _, answer := do(t, tester, "POST", client.apiURL+"/b2api/v3/b2_delete_bucket", body, "Authorization", client.token)
+					got.Code, got.BucketID = "", ""
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status != 200 {
+						owner.deleteBucket(t, tester, id)
+					}
+					if status != c.Want.Status || got.Code != c.Want.Code || (status == 200 && got.BucketID != id) {
+						t.Errorf("got %d %.300s; the service answers %d %s (source: %s)", status, answer, c.Want.Status, c.Want.Code, c.Source)
+					}
+				})
+			}
+		})
+	}
+
+	ownerAuth := []string{"Authorization", "Bearer conf-token", "Content-Type", "application/json"}
+	for ti, target := range []struct{ name, base, token string }{
+		{"flashback emulator", "http://127.0.0.1:$flashback-emulator", "conf-token"},
+		{"flashback gateway passthrough", "http://127.0.0.1:$flashback-passthrough", "conf-token"},
+		{"flashback gateway mode", "http://127.0.0.1:$flashback-gateway", "conf-gw-key"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			auth := []string{"Authorization", "Bearer " + target.token, "Content-Type", "application/json"}
+			for i, c := range fbCreate {
+				t.Run("create/"+c.Name, func(t *testing.T) {
+					body := fill(c.Body, map[string]string{"$WORKSPACE_ID": "conf-workspace", "$BUCKET_NAME": fmt.Sprintf("conf%dc%d", ti, i)})
+					status, _, answer := do(t, tester, "POST", target.base+"/bucket", body, auth...)
+					got.BucketID, got.Success = "", false
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status == 200 && got.BucketID != "" {
+						do(t, tester, "DELETE", "http://127.0.0.1:$flashback-emulator/bucket/"+got.BucketID, "", ownerAuth...)
+					}
+					if status != c.Want.Status || got.Success != (status == 200) || (status == 200 && got.BucketID == "") {
+						t.Errorf("got %d %.300s; the service answers %d (source: %s)", status, answer, c.Want.Status, c.Source)
+					}
+				})
+			}
+			for i, c := range fbDelete {
+				t.Run("delete/"+c.Name, func(t *testing.T) {
+					create := map[string]any{"name": "Conformance", "storageType": "S3", "bucket": fmt.Sprintf("conf%dd%d", ti, i),
+						"workspaceId": "conf-workspace", "key": "AKIAIOSFODNN7EXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+					for k, v := range c.Bucket {
+						create[k] = v
+					}
+					raw, _ := json.Marshal(create)
+					status, _, answer := do(t, tester, "POST", "http://127.0.0.1:$flashback-emulator/bucket", string(raw), ownerAuth...)
+					var made struct{ BucketID string }
+					if err := json.Unmarshal([]byte(answer), &made); status != 200 || err != nil || made.BucketID == "" {
+						t.Fatalf("creating the bucket: %d %s", status, answer)
+					}
+					id := strings.ReplaceAll(c.ID, "$BUCKET_ID", made.BucketID)
+					status, _, answer = do(t, tester, "DELETE", target.base+"/bucket/"+id, "", "Authorization", "Bearer "+target.token)
+					if status != 200 {
+						do(t, tester, "DELETE", "http://127.0.0.1:$flashback-emulator/bucket/"+made.BucketID, "", ownerAuth...)
+					}
+					got.Success = false
+					_ = json.Unmarshal([]byte(answer), &got)
+					if status != c.Want.Status || got.Success != (status == 200) {
+						t.Errorf("got %d %.300s; the service answers %d (source: %s)", status, answer, c.Want.Status, c.Source)
+					}
+				})
+			}
+		})
 	}
 }

@@ -183,19 +183,77 @@ func TestStatusRefusesOtherMethods(t *testing.T) {
 	}
 }
 
-// TestVerifiedCallerIsCaddysUser: the key id of a caller the gateway
-// verified becomes {http.auth.user.id}, the access log's user_id.
+// TestVerifiedCallerIsCaddysUser: every call the gateway answers for a
+// verified key makes its id Caddy's {http.auth.user.id}, the access log's
+// user_id: sign-ins, lists, creations, updates and deletions, in both APIs
+// and both modes, and calls routed for a remembered token. An unverified
+// caller sets none.
 func TestVerifiedCallerIsCaddysUser(t *testing.T) {
-	h, _ := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
-		Keys:     []auth.Key{{ID: "ci-deployer", Secret: "SECRET-deployer", Workspaces: map[string]string{"ws": "WRITE"}}},
-		Upstream: &UpstreamCredentials{Token: "t"}})
-	for _, tc := range []struct{ auth, want string }{{"Bearer SECRET-deployer", "ci-deployer"}, {"Bearer wrong-secret", ""}} {
-		r := httptest.NewRequest(http.MethodPut, "/bucket/b1", strings.NewReader(`{"name":"n"}`))
-		r.Header.Set("Authorization", tc.auth)
-		repl := caddyhttp.NewTestReplacer(r)
-		serveNext(t, h, &upstream{answer: `{"success":true}`}, r)
-		if got, _ := repl.GetString("http.auth.user.id"); got != tc.want {
-			t.Errorf("%s: user id %q, want %q", tc.auth, got, tc.want)
+	b2Gateway := func() *Handler {
+		return &Handler{API: "b2", Mode: "gateway", SigningSecret: strings.Repeat("s", 32),
+			Keys:     []auth.Key{{ID: "ci-deployer", Secret: "SECRET-deployer", Capabilities: []string{"all"}}},
+			Upstream: &UpstreamCredentials{Realm: "https://b2.test", KeyID: "up", ApplicationKey: "up-key"}}
+	}
+	fbGateway := func() *Handler {
+		return &Handler{API: "flashback", Mode: "gateway",
+			Keys:     []auth.Key{{ID: "ci-deployer", Secret: "SECRET-deployer", Workspaces: map[string]string{"ws": "WRITE"}}},
+			Upstream: &UpstreamCredentials{Token: "fb-token"}}
+	}
+	token := func(h *Handler) string { return h.signer.Issue("ci-deployer", time.Now(), time.Hour) }
+	bearer := func(*Handler) string { return "Bearer SECRET-deployer" }
+	for _, tc := range []struct {
+		name           string
+		h              func() *Handler
+		method, target string
+		body           string
+		auth           func(*Handler) string
+		want           string
+	}{
+		{"b2 sign-in", b2Gateway, "GET", "/b2api/v3/b2_authorize_account", "", nil, "ci-deployer"},
+		{"b2 list", b2Gateway, "POST", "/b2api/v3/b2_list_buckets", `{"accountId":"acct"}`, token, "ci-deployer"},
+		{"b2 create", b2Gateway, "POST", "/b2api/v3/b2_create_bucket", `{"accountId":"acct","bucketName":"new-bucket","bucketType":"allPrivate"}`, token, "ci-deployer"},
+		{"b2 update", b2Gateway, "POST", "/b2api/v3/b2_update_bucket", `{"accountId":"acct","bucketId":"b1","bucketInfo":{}}`, token, "ci-deployer"},
+		{"b2 delete", b2Gateway, "POST", "/b2api/v3/b2_delete_bucket", `{"accountId":"acct","bucketId":"b1"}`, token, "ci-deployer"},
+		{"b2 refused key", b2Gateway, "POST", "/b2api/v3/b2_update_bucket", `{"bucketId":"b1"}`, func(*Handler) string { return "not-a-token" }, ""},
+		{"flashback list", fbGateway, "GET", "/bucket", "", bearer, "ci-deployer"},
+		{"flashback create", fbGateway, "POST", "/bucket", `{"name":"n","storageType":"S3","bucket":"media-bucket","workspaceId":"ws","key":"k","secret":"s"}`, bearer, "ci-deployer"},
+		{"flashback update", fbGateway, "PUT", "/bucket/" + fbID, `{"name":"n"}`, bearer, "ci-deployer"},
+		{"flashback delete", fbGateway, "DELETE", "/bucket/" + fbID, "", bearer, "ci-deployer"},
+		{"flashback wrong secret", fbGateway, "PUT", "/bucket/" + fbID, `{"name":"n"}`, func(*Handler) string { return "Bearer wrong-secret" }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHandler(t, tc.h())
+			r := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			if tc.auth == nil {
+				r.SetBasicAuth("ci-deployer", "SECRET-deployer")
+			} else {
+				r.Header.Set("Authorization", tc.auth(h))
+			}
+			repl := caddyhttp.NewTestReplacer(r)
+			w := serveNext(t, h, newStorage(), r)
+			if got, _ := repl.GetString("http.auth.user.id"); got != tc.want {
+				t.Errorf("user id %q, want %q (answer %d %s)", got, tc.want, w.Code, w.Body)
+			}
+		})
+	}
+
+	// Passthrough with a realm: the key id behind a token, once its sign-in
+	// showed it, for the calls the gateway judges and those it routes.
+	h, _ := newHandler(t, &Handler{API: "b2", Upstream: &UpstreamCredentials{Realm: "https://b2.test"}})
+	r := httptest.NewRequest(http.MethodGet, "/b2api/v3/b2_authorize_account", nil)
+	r.SetBasicAuth("upstream-key-id", "upstream-secret")
+	repl := caddyhttp.NewTestReplacer(r)
+	serveNext(t, h, newStorage(), r)
+	if got, _ := repl.GetString("http.auth.user.id"); got != "upstream-key-id" {
+		t.Errorf("passthrough sign-in: user id %q", got)
+	}
+	for _, target := range []string{"/b2api/v3/b2_update_bucket", "/b2api/v3/b2_get_upload_url"} {
+		r = httptest.NewRequest(http.MethodPost, target, strings.NewReader(`{"accountId":"acct","bucketId":"b1"}`))
+		r.Header.Set("Authorization", "up-token")
+		repl = caddyhttp.NewTestReplacer(r)
+		serveNext(t, h, newStorage(), r)
+		if got, _ := repl.GetString("http.auth.user.id"); got != "upstream-key-id" {
+			t.Errorf("passthrough %s: user id %q", target, got)
 		}
 	}
 }

@@ -92,15 +92,17 @@ func newSide(d dialect.Dialect) side {
 // upstream's from upstream_api when it differs.
 func (h *Handler) provisionSides() error {
 	opts := h.dialectOptions()
-	d, err := newDialect("api", h.API, opts, h.Schema)
+	client := opts
+	client.Translated = h.UpstreamAPI != h.API
+	d, err := newDialect("api", h.API, client, h.Schema)
 	if err != nil {
 		return err
 	}
 	h.clientSide = newSide(d)
 	h.upstreamSide = h.clientSide
 	if h.UpstreamAPI != h.API {
-		// The user's schema is the client's; the upstream's built-in one
-		// checks every translated update before it is sent.
+		// The user's schema is the client's; the upstream's built-in ones
+		// check every translated write before it is sent.
 		up, err := newDialect("upstream_api", h.UpstreamAPI, opts, "")
 		if err != nil {
 			return err
