@@ -124,6 +124,29 @@ func blazerScenario(t *testing.T, base, keyID, key string) {
 	if n := rec.count("b2_update_bucket OK"); n != 2 {
 		t.Errorf("%d applied updates, want 2: %v", n, rec.calls)
 	}
+
+	// Buckets come and go as blazer makes and removes them: its own
+	// creation body (bucketInfo and lifecycleRules null when unset, no
+	// Content-Type) and deletion.
+	made, err := client.NewBucket(ctx, "blazer-made-by-"+keyID, &b2.BucketAttrs{Type: b2.Private, Info: map[string]string{"made-by": "blazer"}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if attrs, err := made.Attrs(ctx); err != nil || attrs.Info["made-by"] != "blazer" {
+		t.Errorf("the new bucket: %+v %v", attrs, err)
+	}
+	if err := made.Delete(ctx); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if rec.count("b2_create_bucket OK") != 1 || rec.count("b2_delete_bucket OK") != 1 {
+		t.Errorf("creation and deletion: %v", rec.calls)
+	}
+	if _, err := client.NewBucket(ctx, "b2-not-a-name", nil); err == nil {
+		t.Error("a name B2 refuses was created")
+	}
+	if buckets, err := client.ListBuckets(ctx); err != nil || len(buckets) != 1 {
+		t.Errorf("after the bucket came and went: %v %v", buckets, err)
+	}
 }
 
 // TestBlazerRecoversExpiredTokens: a token that expires upstream or at the
