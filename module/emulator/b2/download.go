@@ -92,6 +92,9 @@ func (h *Emulator) downloadByID(w http.ResponseWriter, r *http.Request) *apiErro
 	if aerr != nil {
 		return aerr
 	}
+	// The token of a download by id "must be in the request's headers"
+	// (b2_download_file_by_id docs): one in the query is not taken.
+	delete(params, "Authorization")
 	if aerr := params.only("", append([]string{"fileId"}, overrideParams...)...); aerr != nil {
 		return aerr
 	}
@@ -172,9 +175,9 @@ func (h *Emulator) downloadAccess(r *http.Request, token string, b *bucket, over
 // serveVersion writes a file version with the headers B2 sends: the
 // upload's own, b2-* file info as the headers they name, the bucket's
 // Cache-Control when the file sets none, and the download's overrides over
-// all of them (b2_download_file_by_name docs). A Range header asking for
-// one range is served as 206; one outside the file is 416
-// range_not_satisfiable, which blazer takes for the end of the file.
+// all of them (b2_download_file_by_name docs), and the part of it a Range
+// header asks for. A 416 range_not_satisfiable is what blazer takes for
+// the end of a file.
 func serveVersion(w http.ResponseWriter, r *http.Request, b *bucket, v *fileVersion, overrides map[string]string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", v.contentType)
@@ -221,42 +224,45 @@ func serveVersion(w http.ResponseWriter, r *http.Request, b *bucket, v *fileVers
 	}
 }
 
-// byteRange reads a Range header as RFC 9110 section 14 describes, for one
-// range of bytes: it returns the half-open span to send and the status. A
-// header it cannot read, or one asking for several ranges, is ignored, as
-// the RFC allows, and the whole file is sent.
+// byteRange reads a Range header for one range of bytes, as
+// b2_download_file_by_id's docs describe it: a range inside the file is
+// 206 with that part; one that encloses the whole file, or one that cannot
+// be read (RFC 9110, 14.1.1; several ranges included), is 200 with all of
+// it; one that starts past the end is 416 ("Download Files with the Native
+// API"). It returns the half-open span to send and the status.
 func byteRange(header string, size int64) (start, end int64, status int) {
+	whole := func() (int64, int64, int) { return 0, size, http.StatusOK }
 	spec, ok := strings.CutPrefix(header, "bytes=")
 	if !ok || strings.Contains(spec, ",") {
-		return 0, size, http.StatusOK
+		return whole()
 	}
 	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
 	if !ok {
-		return 0, size, http.StatusOK
+		return whole()
 	}
 	if first == "" {
 		n, err := strconv.ParseInt(last, 10, 64)
-		switch {
-		case err != nil || n < 0:
-			return 0, size, http.StatusOK
-		case n == 0 || size == 0:
-			return 0, 0, http.StatusRequestedRangeNotSatisfiable
+		if err != nil || n <= 0 || n >= size {
+			return whole()
 		}
-		return max(size-n, 0), size, http.StatusPartialContent
+		return size - n, size, http.StatusPartialContent
 	}
 	start, err := strconv.ParseInt(first, 10, 64)
 	if err != nil || start < 0 {
-		return 0, size, http.StatusOK
+		return whole()
 	}
 	end = size
 	if last != "" {
 		n, err := strconv.ParseInt(last, 10, 64)
 		if err != nil || n < start {
-			return 0, size, http.StatusOK
+			return whole()
 		}
 		end = min(n+1, size)
 	}
-	if start >= size {
+	switch {
+	case start == 0 && end == size:
+		return whole()
+	case start >= size:
 		return 0, 0, http.StatusRequestedRangeNotSatisfiable
 	}
 	return start, end, http.StatusPartialContent

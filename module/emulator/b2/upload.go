@@ -68,7 +68,13 @@ type upload struct {
 }
 
 func (h *Emulator) uploadFile(w http.ResponseWriter, r *http.Request, bucketID, uploadID string) *apiError {
-	g, aerr := h.uploads.check(r.Header.Get("Authorization"))
+	token := r.Header.Get("Authorization")
+	if token == "" {
+		// The uploading guide's code for this ("Upload Files with the
+		// Native API", errors).
+		return newError(http.StatusUnauthorized, "missing_auth_token", "an upload needs the Authorization header, with the upload authorization token from b2_get_upload_url")
+	}
+	g, aerr := h.uploads.check(token)
 	if aerr != nil {
 		return aerr
 	}
