@@ -2,6 +2,7 @@ package b2emulator
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -33,14 +34,27 @@ func readOverrides(f fields) (map[string]string, *apiError) {
 	out := make(map[string]string)
 	for _, name := range overrideParams {
 		s, aerr := f.optString("", name)
+		if aerr == nil && s != "" {
+			aerr = headerValueProblem(name, overrideHeaders[name], s)
+			out[name] = s
+		}
 		if aerr != nil {
 			return nil, aerr
 		}
-		if s != "" {
-			out[name] = s
-		}
 	}
 	return out, nil
+}
+
+// queryOverrides reads the overrides of a download by name, from its query
+// string.
+func queryOverrides(query url.Values) (map[string]string, *apiError) {
+	f := make(fields)
+	for _, name := range overrideParams {
+		if v := query.Get(name); v != "" {
+			f[name] = v
+		}
+	}
+	return readOverrides(f)
 }
 
 func downloadNotFound(format string, args ...any) *apiError {
@@ -62,11 +76,9 @@ func (h *Emulator) downloadByName(w http.ResponseWriter, r *http.Request, rest s
 		return downloadNotFound("Bucket %s does not exist", bucketName)
 	}
 	query := r.URL.Query()
-	overrides := make(map[string]string)
-	for _, p := range overrideParams {
-		if v := query.Get(p); v != "" {
-			overrides[p] = v
-		}
+	overrides, aerr := queryOverrides(query)
+	if aerr != nil {
+		return aerr
 	}
 	token := r.Header.Get("Authorization")
 	if token == "" {

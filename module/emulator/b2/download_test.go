@@ -192,6 +192,8 @@ func TestDownloadRefusals(t *testing.T) {
 		{"download authorization by id", "/b2api/v2/b2_download_file_by_id?fileId=" + photo, catsOnly, 401, "unauthorized", "downloads by name only"},
 		{"download authorization, override missing", "/file/alpha-bucket/docs/d.txt", withDisposition, 401, "unauthorized", "requires b2ContentDisposition=attachment"},
 		{"download authorization, override repeated", "/file/alpha-bucket/docs/d.txt?b2ContentDisposition=attachment", withDisposition, 200, "", ""},
+		{"an override with a control character", "/file/alpha-bucket/docs/d.txt?b2ContentDisposition=a%0Db", master, 400, "bad_request", "control character"},
+		{"by id, an Expires override that is no date", "/b2api/v2/b2_download_file_by_id?fileId=" + doc + "&b2Expires=soon", master, 400, "bad_request", "HTTP date"},
 		{"no such file", "/file/alpha-bucket/nothing", master, 404, "not_found", "does not exist"},
 		{"a hidden file", "/file/alpha-bucket/gone", master, 404, "not_found", "does not exist"},
 		{"a hidden file's version, by id", "/b2api/v2/b2_download_file_by_id?fileId=" + hidden, master, 200, "", ""},

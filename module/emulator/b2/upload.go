@@ -230,6 +230,11 @@ func readFileInfo(hdr http.Header, used int) (map[string]string, *apiError) {
 		if !ok {
 			return nil, badRequest("%s is not valid percent-encoding", key)
 		}
+		if specialInfo[name] != "" {
+			if aerr := headerValueProblem(key, specialInfo[name], value); aerr != nil {
+				return nil, aerr
+			}
+		}
 		info[name] = value
 		used += len(key) + len(": \r\n") + len(values[0])
 	}
@@ -240,6 +245,21 @@ func readFileInfo(hdr http.Header, used int) (map[string]string, *apiError) {
 		return nil, badRequest("the file name and file info headers take %d bytes, more than the %d allowed", used, maxNameAndInfoBytes)
 	}
 	return info, nil
+}
+
+// headerValueProblem checks a value that becomes a response header (a b2-
+// file info, or a download's override): B2 requires it to be valid for that
+// header, after RFC 2616's grammar (b2_upload_file and
+// b2_get_download_authorization docs). No header takes a control
+// character, and Expires takes an HTTP date.
+func headerValueProblem(param, header, value string) *apiError {
+	if strings.ContainsFunc(value, func(r rune) bool { return r < 32 && r != '\t' || r == 127 }) {
+		return badRequest("%s is not a valid %s value: it holds a control character", param, header)
+	}
+	if _, err := http.ParseTime(value); header == "Expires" && err != nil {
+		return badRequest("%s is not a valid %s value: it must be an HTTP date such as Sun, 06 Nov 1994 08:49:37 GMT", param, header)
+	}
+	return nil
 }
 
 func isInfoNameRune(r rune) bool {
