@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +15,22 @@ import (
 
 	"github.com/Backblaze/blazer/b2"
 )
+
+// blazerBucket serves h over HTTP and opens alpha-bucket with blazer, as
+// the master key.
+func blazerBucket(t *testing.T, ctx context.Context, h *Emulator) (*httptest.Server, *callLog, *b2.Bucket) {
+	t.Helper()
+	srv, log := blazerServer(t, h)
+	client, err := b2.NewClient(ctx, "master-id", "master-secret", b2.APIBase(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := client.Bucket(ctx, "alpha-bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, log, bucket
+}
 
 // blazerUpload writes one file through blazer's Writer, which uploads a small
 // file with b2_get_upload_url and b2_upload_file.
@@ -60,16 +77,8 @@ func blazerList(t *testing.T, ctx context.Context, bucket *b2.Bucket, opts ...b2
 // and the bucket refusing to go while it holds a version.
 func TestBlazerFiles(t *testing.T) {
 	h := newEmulator(t)
-	srv, log := blazerServer(t, h)
 	ctx := context.Background()
-	client, err := b2.NewClient(ctx, "master-id", "master-secret", b2.APIBase(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket, err := client.Bucket(ctx, "alpha-bucket")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, log, bucket := blazerBucket(t, ctx, h)
 	files := []struct{ name, content string }{
 		{"notes/hello world.txt", "hello, world\n"},
 		{"notes/a+b=c.txt", "plus"},
@@ -198,20 +207,12 @@ func TestBlazerFiles(t *testing.T) {
 // frees the space.
 func TestBlazerStorageCap(t *testing.T) {
 	h := newEmulator(t, func(h *Emulator) { h.StorageCap = 10 })
-	srv, _ := blazerServer(t, h)
 	ctx := context.Background()
-	client, err := b2.NewClient(ctx, "master-id", "master-secret", b2.APIBase(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket, err := client.Bucket(ctx, "alpha-bucket")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, bucket := blazerBucket(t, ctx, h)
 	blazerUpload(t, ctx, bucket, "six", "123456", &b2.Attrs{})
 	w := bucket.Object("five").NewWriter(ctx)
 	_, _ = io.WriteString(w, "12345")
-	err = w.Close()
+	err := w.Close()
 	if err == nil || !strings.Contains(err.Error(), "storage cap exceeded") {
 		t.Fatalf("upload past the cap: %v", err)
 	}

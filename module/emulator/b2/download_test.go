@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -145,11 +144,8 @@ func TestDownloadHeaders(t *testing.T) {
 }
 
 func TestDownloadRefusals(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var mu sync.Mutex
-	h := newEmulator(t, func(h *Emulator) {
-		h.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	})
+	var clock testClock
+	h := newEmulator(t, withClock(&clock))
 	master := login(t, h, "master-id", "master-secret")
 	photo := uploadFile(t, h, "alpha-bucket", "photos/cat.jpg", "meow")["fileId"].(string)
 	doc := uploadFile(t, h, "alpha-bucket", "docs/d.txt", "d")["fileId"].(string)
@@ -163,9 +159,7 @@ func TestDownloadRefusals(t *testing.T) {
 	withDisposition := share(`"fileNamePrefix":"","validDurationInSeconds":60,"b2ContentDisposition":"attachment"`)
 	shortLived := share(`"fileNamePrefix":"","validDurationInSeconds":1`)
 	betaShare := wantOK(t, post(h, master, "/b2api/v2/b2_get_download_authorization", `{"bucketId":"`+bucketID(t, h, "beta-bucket")+`","fileNamePrefix":"","validDurationInSeconds":60}`))["authorizationToken"].(string)
-	mu.Lock()
-	now = now.Add(2 * time.Second)
-	mu.Unlock()
+	clock.advance(2 * time.Second)
 
 	for _, tc := range []struct {
 		name, target, token string
@@ -183,7 +177,7 @@ func TestDownloadRefusals(t *testing.T) {
 		{"within the key's prefix", "/file/alpha-bucket/photos/cat.jpg", keyToken(t, h, "files-id"), 200, "", ""},
 		{"outside the key's prefix", "/file/alpha-bucket/docs/d.txt", keyToken(t, h, "files-id"), 401, "unauthorized", `starting with "photos/"`},
 		{"by id, outside the key's prefix", "/b2api/v2/b2_download_file_by_id?fileId=" + doc, keyToken(t, h, "files-id"), 401, "unauthorized", `starting with "photos/"`},
-		{"by id, another bucket than the key's", "/b2api/v2/b2_download_file_by_id?fileId=" + newFileID(bucketID(t, h, "locked-bucket"), 1, now), keyToken(t, h, "files-id"), 401, "unauthorized", "restricted to bucket"},
+		{"by id, another bucket than the key's", "/b2api/v2/b2_download_file_by_id?fileId=" + newFileID(bucketID(t, h, "locked-bucket"), 1, clock.read()), keyToken(t, h, "files-id"), 401, "unauthorized", "restricted to bucket"},
 		{"download authorization", "/file/alpha-bucket/photos/cat.jpg", catsOnly, 200, "", ""},
 		{"download authorization in the query", "/file/alpha-bucket/photos/cat.jpg?Authorization=" + catsOnly, "", 200, "", ""},
 		{"download authorization, outside its prefix", "/file/alpha-bucket/docs/d.txt", catsOnly, 401, "unauthorized", `starting with "photos/"`},

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -48,6 +50,30 @@ func testAccounts() []Account {
 			Buckets: []SeedBucket{{Name: "gamma-bucket"}},
 		},
 	}
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// withClock makes an emulator read the time from a testClock.
+func withClock(c *testClock) func(*Emulator) {
+	c.now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return func(h *Emulator) { h.now = c.read }
+}
+
+func (c *testClock) read() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func provision(t *testing.T, h *Emulator) error {

@@ -9,9 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // equalJSON compares values as their JSON.
@@ -178,11 +176,8 @@ func TestUploadBody(t *testing.T) {
 }
 
 func TestUploadAuthorization(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var mu sync.Mutex
-	h := newEmulator(t, func(h *Emulator) {
-		h.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	})
+	var clock testClock
+	h := newEmulator(t, withClock(&clock))
 	master := login(t, h, "master-id", "master-secret")
 	files := login(t, h, "files-id", "files-secret")
 	path, token := getUploadURL(t, h, master, "alpha-bucket")
@@ -210,9 +205,7 @@ func TestUploadAuthorization(t *testing.T) {
 	}
 	wantOK(t, serve(h, uploadRequest(filesPath, filesToken, "photos/f", "x")))
 
-	mu.Lock()
-	now = now.Add(tokenLifetime)
-	mu.Unlock()
+	clock.advance(tokenLifetime)
 	wantError(t, serve(h, uploadRequest(path, token, "late", "x")), 401, "expired_auth_token", "expired")
 }
 
