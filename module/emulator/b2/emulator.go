@@ -43,10 +43,12 @@ func init() {
 // settings.
 type Emulator struct {
 	// APIURL is the base URL that b2_authorize_account hands to clients as
-	// apiUrl (and as downloadUrl and s3ApiUrl), for example
-	// "http://127.0.0.1:9100". It must have no path. Default: the scheme and
-	// Host of each authorize request, so clients keep talking to whichever
-	// address reached the emulator.
+	// apiUrl (and as downloadUrl and s3ApiUrl), and that the upload URLs of
+	// b2_get_upload_url start with, for example "http://127.0.0.1:9100". It
+	// must have no path. Default: the scheme and Host of each request, so
+	// clients keep talking to whichever address reached the emulator. Set it
+	// behind a proxy that keeps the Host header, as Caddy's reverse_proxy
+	// does: the emulator would otherwise hand out the proxy's address.
 	APIURL string `json:"api_url,omitempty"`
 
 	// StateFile is a JSON file that keeps buckets across restarts. When it
