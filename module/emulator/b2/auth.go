@@ -170,8 +170,9 @@ type appKey struct {
 	p      *principal
 }
 
-// Part sizes B2 reports; the emulator stores no files, so they only need to
-// be plausible.
+// Part sizes B2 reports. The emulator has no large-file calls; clients upload
+// a file smaller than recommendedPartSize with one b2_upload_file, and the
+// default storage_cap keeps every file below it.
 const (
 	recommendedPartSize     = 100_000_000
 	absoluteMinimumPartSize = 5_000_000

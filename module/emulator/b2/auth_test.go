@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -151,11 +150,8 @@ func TestAuthorizeErrors(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var mu sync.Mutex
-	h := newEmulator(t, func(h *Emulator) {
-		h.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	})
+	var clock testClock
+	h := newEmulator(t, withClock(&clock))
 	tok := login(t, h, "master-id", "master-secret")
 	list := `{"accountId":"acct-one"}`
 
@@ -164,14 +160,10 @@ func TestTokenErrors(t *testing.T) {
 	wantError(t, post(h, "Bearer "+tok, "/b2api/v3/b2_list_buckets", list), 401, "bad_auth_token", "")
 	wantOK(t, post(h, tok, "/b2api/v3/b2_list_buckets", list))
 
-	mu.Lock()
-	now = now.Add(tokenLifetime - time.Second)
-	mu.Unlock()
+	clock.advance(tokenLifetime - time.Second)
 	wantOK(t, post(h, tok, "/b2api/v3/b2_list_buckets", list))
 
-	mu.Lock()
-	now = now.Add(time.Second)
-	mu.Unlock()
+	clock.advance(time.Second)
 	wantError(t, post(h, tok, "/b2api/v3/b2_list_buckets", list), 401, "expired_auth_token", "Authorization token has expired")
 	// Issuing new tokens must not make the old one unknown.
 	fresh := login(t, h, "master-id", "master-secret")

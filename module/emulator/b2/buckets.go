@@ -88,6 +88,12 @@ func (r *replication) isSource() bool {
 	return r != nil && r.AsReplicationSource != nil && len(r.AsReplicationSource.ReplicationRules) > 0
 }
 
+// encryptsByDefault reports whether new files get SSE-B2 when their upload
+// asks for no encryption.
+func (b *bucket) encryptsByDefault() bool {
+	return b.Encryption.Mode != nil && *b.Encryption.Mode == "SSE-B2"
+}
+
 func newBucket(accountID, id, name, typ string, revision int64) *bucket {
 	return &bucket{
 		AccountID:      accountID,
@@ -157,9 +163,10 @@ func (b *bucket) view(p *principal) bucketView {
 	}
 }
 
-// request is one authenticated bucket call.
+// request is one authenticated API call.
 type request struct {
 	version int
+	base    string // the emulator's address, as the client is to use it
 	p       *principal
 	params  fields
 }
@@ -189,6 +196,14 @@ var calls = map[string]callSpec{
 	"b2_list_buckets":  {jsonParams: set("bucketTypes"), run: (*Emulator).listBuckets},
 	"b2_update_bucket": {jsonParams: set(append(settingJSONParams, "ifRevisionIs")...), run: (*Emulator).updateBucket},
 	"b2_delete_bucket": {jsonParams: set(), run: (*Emulator).deleteBucket},
+
+	"b2_get_upload_url":             {jsonParams: set(), run: (*Emulator).getUploadURL},
+	"b2_list_file_names":            {jsonParams: set("maxFileCount"), run: (*Emulator).listFileNames},
+	"b2_list_file_versions":         {jsonParams: set("maxFileCount"), run: (*Emulator).listFileVersions},
+	"b2_get_file_info":              {jsonParams: set(), run: (*Emulator).getFileInfo},
+	"b2_hide_file":                  {jsonParams: set(), run: (*Emulator).hideFile},
+	"b2_delete_file_version":        {jsonParams: set("bypassGovernance"), run: (*Emulator).deleteFileVersion},
+	"b2_get_download_authorization": {jsonParams: set("validDurationInSeconds"), run: (*Emulator).getDownloadAuthorization},
 }
 
 func firstError(errs ...*apiError) *apiError {

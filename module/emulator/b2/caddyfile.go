@@ -6,6 +6,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -27,6 +28,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    api_url          <url>
 //	    state_file       <path>
 //	    initial_revision <n>
+//	    storage_cap      <size>
+//	    max_file_versions <n>
 //	    account <account_id> {
 //	        key <key_id> <secret> {
 //	            capabilities <capability...>
@@ -69,6 +72,24 @@ func (h *Emulator) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				if err != nil || h.InitialRevision < 1 {
 					return d.Errf("initial_revision must be a whole number of at least 1, got '%s'", s)
 				}
+			}
+		case "storage_cap":
+			var size string
+			if err = oneArg(d, &size); err == nil {
+				n, perr := humanize.ParseBytes(size)
+				if perr != nil || n == 0 || n > 1<<40 {
+					return d.Errf("storage_cap must be a positive size such as 64MiB, got '%s'", size)
+				}
+				h.StorageCap = int64(n)
+			}
+		case "max_file_versions":
+			var s string
+			if err = oneArg(d, &s); err == nil {
+				n, perr := strconv.Atoi(s)
+				if perr != nil || n < 1 {
+					return d.Errf("max_file_versions must be a whole number of at least 1, got '%s'", s)
+				}
+				h.MaxFileVersions = n
 			}
 		case "account":
 			var a Account

@@ -14,6 +14,8 @@ const exampleCaddyfile = `b2_emulator {
 	api_url http://127.0.0.1:9100
 	state_file /var/lib/b2emu/state.json
 	initial_revision 2
+	storage_cap 16MiB
+	max_file_versions 500
 	account demo-account {
 		key demo-key-id demo-app-key {
 			capabilities all
@@ -45,6 +47,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		APIURL:          "http://127.0.0.1:9100",
 		StateFile:       "/var/lib/b2emu/state.json",
 		InitialRevision: 2,
+		StorageCap:      16 << 20,
+		MaxFileVersions: 500,
 		Accounts: []Account{
 			{
 				ID: "demo-account",
@@ -81,7 +85,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 	if err := provision(t, &back); err != nil {
 		t.Fatalf("the example does not validate: %v", err)
 	}
-	for _, field := range []string{`"api_url"`, `"state_file"`, `"initial_revision"`, `"accounts"`, `"keys"`, `"secret"`, `"capabilities"`, `"bucket"`, `"name_prefix"`, `"buckets"`, `"type"`, `"info"`, `"file_lock"`} {
+	for _, field := range []string{`"api_url"`, `"state_file"`, `"initial_revision"`, `"storage_cap"`, `"max_file_versions"`, `"accounts"`, `"keys"`, `"secret"`, `"capabilities"`, `"bucket"`, `"name_prefix"`, `"buckets"`, `"type"`, `"info"`, `"file_lock"`} {
 		if !strings.Contains(string(raw), field) {
 			t.Errorf("JSON lacks %s: %s", field, raw)
 		}
@@ -96,6 +100,11 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"api_url without value", "b2_emulator {\n api_url\n}", "wrong argument count"},
 		{"initial_revision not a number", "b2_emulator {\n initial_revision one\n}", "initial_revision"},
 		{"initial_revision zero", "b2_emulator {\n initial_revision 0\n}", "initial_revision"},
+		{"storage_cap not a size", "b2_emulator {\n storage_cap lots\n}", "storage_cap must be a positive size such as 64MiB, got 'lots'"},
+		{"storage_cap zero", "b2_emulator {\n storage_cap 0\n}", "storage_cap must be a positive size"},
+		{"storage_cap twice", "b2_emulator {\n storage_cap 1MiB\n storage_cap 2MiB\n}", "storage_cap already specified"},
+		{"max_file_versions zero", "b2_emulator {\n max_file_versions 0\n}", "max_file_versions must be a whole number of at least 1, got '0'"},
+		{"max_file_versions not a number", "b2_emulator {\n max_file_versions many\n}", "max_file_versions must be a whole number"},
 		{"account without id", "b2_emulator {\n account {\n }\n}", "wrong argument count"},
 		{"unknown account subdirective", "b2_emulator {\n account a {\n user x\n }\n}", "unrecognized account subdirective 'user'"},
 		{"key with one argument", "b2_emulator {\n account a {\n key only-id\n }\n}", "key takes a key id and a secret"},
@@ -179,6 +188,8 @@ func TestValidateConfig(t *testing.T) {
 			h.Accounts[0].Buckets[0].Info = map[string]string{"a": "", "b": "", "c": "", "d": "", "e": "", "f": "", "g": "", "h": "", "i": "", "j": "", "k": ""}
 		}, "at most 10"},
 		{"negative initial revision", func(h *Emulator) { h.InitialRevision = -1 }, "initial_revision"},
+		{"negative storage cap", func(h *Emulator) { h.StorageCap = -1 }, "storage_cap must be a positive number of bytes"},
+		{"negative version limit", func(h *Emulator) { h.MaxFileVersions = -1 }, "max_file_versions must be positive"},
 		{"api_url with path", func(h *Emulator) { h.APIURL = "http://127.0.0.1:9100/" }, "no path"},
 		{"api_url without scheme", func(h *Emulator) { h.APIURL = "127.0.0.1:9100" }, "api_url"},
 		{"api_url ftp", func(h *Emulator) { h.APIURL = "ftp://host" }, "http://"},
@@ -193,8 +204,12 @@ func TestValidateConfig(t *testing.T) {
 		})
 	}
 	t.Run("valid", func(t *testing.T) {
-		if err := provision(t, base()); err != nil {
+		h := base()
+		if err := provision(t, h); err != nil {
 			t.Fatal(err)
+		}
+		if h.StorageCap != 64<<20 || h.MaxFileVersions != 10000 {
+			t.Errorf("defaults: storage_cap %d, max_file_versions %d", h.StorageCap, h.MaxFileVersions)
 		}
 	})
 }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -31,6 +33,8 @@ func testAccounts() []Account {
 				{ID: "reader-id", Secret: "reader-secret", Capabilities: []string{"listBuckets", "readBuckets", "writeBuckets"}, Bucket: "alpha-bucket", NamePrefix: "photos/"},
 				{ID: "nolist-id", Secret: "nolist-secret", Capabilities: []string{"readFiles", "futureCapability"}},
 				{ID: "remover-id", Secret: "remover-secret", Capabilities: []string{"listBuckets", "deleteBuckets"}, Bucket: "alpha-bucket"},
+				{ID: "files-id", Secret: "files-secret", Capabilities: []string{"listFiles", "readFiles", "writeFiles", "deleteFiles", "shareFiles"}, Bucket: "alpha-bucket", NamePrefix: "photos/"},
+				{ID: "lister-id", Secret: "lister-secret", Capabilities: []string{"listFiles"}},
 			},
 			Buckets: []SeedBucket{
 				{Name: "alpha-bucket", Info: map[string]string{"owner": "demo"}},
@@ -46,6 +50,30 @@ func testAccounts() []Account {
 			Buckets: []SeedBucket{{Name: "gamma-bucket"}},
 		},
 	}
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// withClock makes an emulator read the time from a testClock.
+func withClock(c *testClock) func(*Emulator) {
+	c.now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return func(h *Emulator) { h.now = c.read }
+}
+
+func (c *testClock) read() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func provision(t *testing.T, h *Emulator) error {
@@ -179,9 +207,28 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 		"/b2api/v3/b2_get_bucket",
 		"/b2api/v3/b2_list_buckets/extra",
 		"/b2api/v3/b2_upload_file",
+		"/b2api/v3/b2_upload_file/4a48fe8875c6214145260818",
+		"/b2api/v3/b2_upload_file/4a48fe8875c6214145260818/",
+		"/b2api/v3/b2_upload_file/4a48fe8875c6214145260818/a/b",
+		"/b2api/v5/b2_upload_file/4a48fe8875c6214145260818/a",
+		"/b2api/v3/b2_start_large_file",
+		"/files/demo-bucket/x",
 	} {
 		t.Run(path, func(t *testing.T) {
 			wantError(t, serve(h, httptest.NewRequest(http.MethodPost, path, nil)), http.StatusNotFound, "not_found", "")
+		})
+	}
+	for _, tc := range []struct{ method, path, allow string }{
+		{http.MethodHead, "/b2api/v3/b2_list_buckets", "GET, POST"},
+		{http.MethodGet, "/b2api/v3/b2_upload_file/4a48fe8875c6214145260818/abc", "POST"},
+		{http.MethodPut, "/b2api/v3/b2_download_file_by_id", "GET, HEAD, POST"},
+		{http.MethodDelete, "/file/demo-bucket/x", "GET, HEAD"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rec := serve(h, httptest.NewRequest(tc.method, tc.path, nil))
+			if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != tc.allow {
+				t.Errorf("%d, Allow %q; want 405, %q", rec.Code, rec.Header().Get("Allow"), tc.allow)
+			}
 		})
 	}
 	t.Run("PUT", func(t *testing.T) {

@@ -20,11 +20,12 @@ const maxBodySize = 1 << 20
 // fractions.
 type fields map[string]any
 
-// readParams reads a POST's JSON body, or a GET's query string, where the
-// parameters named in jsonParams carry JSON text (bucketTypes=["all"],
-// ifRevisionIs=3) and every other one is a plain string.
+// readParams reads a POST's JSON body, or the query string of a GET (or a
+// HEAD, for downloads), where the parameters named in jsonParams carry JSON
+// text (bucketTypes=["all"], ifRevisionIs=3) and every other one is a plain
+// string.
 func readParams(r *http.Request, jsonParams map[string]bool) (fields, *apiError) {
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodPost {
 		f := make(fields)
 		for name, values := range r.URL.Query() {
 			if len(values) != 1 {
