@@ -54,8 +54,6 @@ const (
 	outcomeAnswered = "answered"
 	// outcomeAccepted: a sign-in the gateway answered with its own token.
 	outcomeAccepted = "accepted"
-	// outcomeRouted: a call the gateway checked and passed on untouched.
-	outcomeRouted = "routed"
 )
 
 func (d *decision) refused(e *dialect.Error) {
