@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ const (
 	multiRaceFB    = "aaaaaaaa-0000-4000-8000-000000000001"
 	multiAcrossFB  = "aaaaaaaa-0000-4000-8000-000000000002"
 	multiHeldFB    = "aaaaaaaa-0000-4000-8000-000000000003"
+	multiRefreshFB = "aaaaaaaa-0000-4000-8000-000000000004"
 	multiSignInKey = "multi-gw-key"
 	multiSignInApp = "multi-gw-app-key"
 )
@@ -69,7 +71,7 @@ http://127.0.0.1:$flashback-emulator {
 		}
 %s	}
 }
-`, multiB2Bucket, fbBuckets(multiRaceFB, multiAcrossFB, multiHeldFB))
+`, multiB2Bucket, fbBuckets(multiRaceFB, multiAcrossFB, multiHeldFB, multiRefreshFB))
 
 func fbBuckets(ids ...string) string {
 	var b strings.Builder
@@ -91,8 +93,8 @@ func fbBuckets(ids ...string) string {
 
 // gatewayConfig is instance i's configuration, its port names those of
 // instanceAt; extra goes into its B2 passthrough site, so a reload can
-// change it.
-func gatewayConfig(i int, storage, extra string) string {
+// change it, and fbExtra into its Flashback passthrough site.
+func gatewayConfig(i int, storage, extra, fbExtra string) string {
 	return fmt.Sprintf(`{
 	admin 127.0.0.1:$instance%[1]d-admin
 	persist_config off
@@ -112,6 +114,7 @@ http://127.0.0.1:$instance%[1]d-b2 {
 http://127.0.0.1:$instance%[1]d-flashback {
 	bucketgate {
 		api flashback
+		%[6]s
 	}
 	reverse_proxy 127.0.0.1:$flashback-slow
 }
@@ -131,7 +134,7 @@ http://127.0.0.1:$instance%[1]d-across {
 	}
 	reverse_proxy 127.0.0.1:$flashback-slow
 }
-`, i, strconv.Quote(storage), extra, multiSignInKey, multiSignInApp)
+`, i, strconv.Quote(storage), extra, multiSignInKey, multiSignInApp, fbExtra)
 }
 
 // instanceAt is the address of a site of instance i: admin, b2 (B2,
@@ -310,20 +313,32 @@ func multiRace(t *testing.T, n int, req func(i, instance int) (int, error)) []in
 // slowFlashback passes calls to the Flashback emulator a little late, as a
 // remote service answers, so that the window between a gateway's revision
 // check and its write is wide enough for instances without a shared lock to
-// interleave (as measured: 3 winners out of 30). The first write to
-// multiHeldFB it holds until the caller goes away: the gateway writing it
-// holds the bucket's lock for as long as the test wants.
+// interleave (as measured: 3 winners out of 30). A write that sets the name
+// "Hang" it holds until the caller goes away, after closing held(bucket):
+// the gateway writing it holds the bucket's lock for as long as the test
+// wants.
 type slowFlashback struct {
 	proxy *httputil.ReverseProxy
-	held  chan struct{}
-	once  sync.Once
+	mu    sync.Mutex
+	holds map[string]chan struct{}
+}
+
+// held is closed once a write to bucket is held.
+func (s *slowFlashback) held(bucket string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds[bucket] == nil {
+		s.holds[bucket] = make(chan struct{})
+	}
+	return s.holds[bucket]
 }
 
 func (s *slowFlashback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, multiHeldFB) {
-		first := false
-		s.once.Do(func() { first = true; close(s.held) })
-		if first {
+	if r.Method == http.MethodPut {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"name":"Hang"`)) {
+			close(s.held(path.Base(r.URL.Path)))
 			<-r.Context().Done()
 			return
 		}
@@ -337,7 +352,7 @@ func TestSeveralInstances(t *testing.T) {
 	storage := t.TempDir()
 
 	target, _ := url.Parse(ports(t, "http://127.0.0.1:$flashback-emulator"))
-	slow := &slowFlashback{proxy: httputil.NewSingleHostReverseProxy(target), held: make(chan struct{})}
+	slow := &slowFlashback{proxy: httputil.NewSingleHostReverseProxy(target), holds: map[string]chan struct{}{}}
 	slowListener, err := net.Listen("tcp", ports(t, "127.0.0.1:$flashback-slow"))
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +364,7 @@ func TestSeveralInstances(t *testing.T) {
 	startProcess(t, bin, "upstreams", "http://127.0.0.1:$upstreams-admin", multiUpstreamConfig)
 	var instances [4]*process
 	for i := 1; i <= 3; i++ {
-		instances[i] = startProcess(t, bin, "instance "+strconv.Itoa(i), instanceAt(t, i, "admin"), gatewayConfig(i, storage, ""))
+		instances[i] = startProcess(t, bin, "instance "+strconv.Itoa(i), instanceAt(t, i, "admin"), gatewayConfig(i, storage, "", ""))
 	}
 	b2At := func(i int) string { return instanceAt(t, i, "b2") }
 	fbAt := func(i int, bucket string) string { return instanceAt(t, i, "flashback") + "/bucket/" + bucket }
@@ -388,8 +403,8 @@ func TestSeveralInstances(t *testing.T) {
 
 	t.Run("a reload with a changed configuration keeps tokens", func(t *testing.T) {
 		mine := signInAt(t, b2At(2), "multi-key-id", "multi-app-key")
-		instances[2].reload(t, gatewayConfig(2, storage, "max_depth 12"))
-		instances[3].reload(t, gatewayConfig(3, storage, "require_revision"))
+		instances[2].reload(t, gatewayConfig(2, storage, "max_depth 12", ""))
+		instances[3].reload(t, gatewayConfig(3, storage, "require_revision", ""))
 		for _, tok := range []string{token, mine} {
 			status, _, body := multiCall(t, "POST", b2At(2)+"/b2api/v3/b2_update_bucket", update, "Authorization", tok)
 			if status != 200 {
@@ -447,10 +462,10 @@ func TestSeveralInstances(t *testing.T) {
 		// Instance 1 takes the bucket's lock and writes through an upstream
 		// that never answers.
 		go func() {
-			_, _, _, _ = multiSend("PUT", fbAt(1, multiHeldFB), `{"name":"Never"}`, fb...)
+			_, _, _, _ = multiSend("PUT", fbAt(1, multiHeldFB), `{"name":"Hang"}`, fb...)
 		}()
 		select {
-		case <-slow.held:
+		case <-slow.held(multiHeldFB):
 		case <-time.After(10 * time.Second):
 			t.Fatal("instance 1's write never reached the upstream")
 		}
@@ -486,7 +501,65 @@ func TestSeveralInstances(t *testing.T) {
 			t.Fatal("instance 2 is still waiting, long past the stale-lock timeout")
 		}
 		_, _, list := multiCall(t, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", fb...)
-		if !strings.Contains(list, `"name":"After the crash"`) || strings.Contains(list, "Never") {
+		if !strings.Contains(list, `"name":"After the crash"`) || strings.Contains(list, `"name":"Hang"`) {
+			t.Errorf("Flashback: %s", list)
+		}
+	})
+
+	// certmagic's file-system lock keeps a lock file fresh from a goroutine
+	// of the process that took it, which rewrites the file by name every 5
+	// seconds until it finds it gone. Instance A takes and releases the
+	// bucket's lock; B takes it within those 5 seconds and dies holding it;
+	// A's goroutine goes on refreshing B's file, which never goes stale.
+	// C's update must still succeed within B's deadline plus the grace the
+	// gateway gives a holder (10 seconds) plus a poll (2 seconds).
+	t.Run("a lock another instance keeps fresh frees itself once its dead holder's deadline passes", func(t *testing.T) {
+		const holderTimeout = 6 * time.Second
+		instances[3].reload(t, gatewayConfig(3, storage, "", "upstream_timeout 6s"))
+		c := startProcess(t, bin, "instance 4", instanceAt(t, 4, "admin"), gatewayConfig(4, storage, "", ""))
+		defer func() { _ = c.cmd.Process.Kill() }()
+		fb := []string{"Authorization", "Bearer multi-token", "Content-Type", "application/json"}
+		if status, _, body := multiCall(t, "PUT", fbAt(2, multiRefreshFB), `{"name":"By A"}`, fb...); status != 200 {
+			t.Fatalf("A's update: %d %s", status, body)
+		}
+		bArrived := time.Now()
+		go func() {
+			_, _, _, _ = multiSend("PUT", fbAt(3, multiRefreshFB), `{"name":"Hang"}`, fb...)
+		}()
+		select {
+		case <-slow.held(multiRefreshFB):
+		case <-time.After(5 * time.Second):
+			t.Fatal("B's write never reached the upstream")
+		}
+		locks, _ := filepath.Glob(filepath.Join(storage, "locks", "*.lock"))
+		if len(locks) != 1 {
+			t.Fatalf("want B's one lock file in storage, found %v", locks)
+		}
+		// Past A's goroutine's first refresh, and B is killed.
+		time.Sleep(time.Until(bArrived.Add(5500 * time.Millisecond)))
+		if err := instances[3].cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		killed := time.Now()
+		before, err := os.Stat(locks[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _, body := multiCall(t, "PUT", instanceAt(t, 4, "flashback")+"/bucket/"+multiRefreshFB, `{"name":"By C"}`, fb...)
+		recovered := time.Now()
+		if status != 200 {
+			t.Fatalf("C's update: %d %s", status, body)
+		}
+		if bound := holderTimeout + 10*time.Second + 2*time.Second + 2*time.Second; recovered.Sub(bArrived) > bound {
+			t.Errorf("C recovered %v after B took the lock, past the bound %v", recovered.Sub(bArrived), bound)
+		}
+		// The scenario is the one described: the dead holder's lock file was
+		// kept fresh after its death, so only the gateway's own break freed it.
+		if after, err := os.Stat(locks[0]); err == nil && !after.ModTime().After(before.ModTime()) && recovered.Sub(killed) > 5*time.Second {
+			t.Logf("the lock file was not refreshed after B died (%v, %v): certmagic's stale timeout could have freed it", before.ModTime(), after.ModTime())
+		}
+		_, _, list := multiCall(t, "GET", "http://127.0.0.1:$flashback-emulator/bucket", "", fb...)
+		if !strings.Contains(list, `"name":"By C"`) || strings.Contains(list, `"name":"Hang"`) {
 			t.Errorf("Flashback: %s", list)
 		}
 	})
