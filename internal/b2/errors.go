@@ -27,6 +27,10 @@ var codes = map[dialect.Kind]struct {
 	dialect.UpstreamFailed:       {http.StatusBadGateway, "bad_gateway"},
 	dialect.Unsupported:          {http.StatusUnauthorized, "unsupported"},
 	dialect.UpstreamTimeout:      {http.StatusGatewayTimeout, "gateway_timeout"},
+	// A policy's refusal is the operator's, not a capability the key lacks:
+	// 403 access_denied, which b2sdk reads as AccessDenied and rclone does
+	// not retry.
+	dialect.PolicyDenied: {http.StatusForbidden, "access_denied"},
 }
 
 // Error is B2's error body. Status always equals the HTTP status; b2sdk

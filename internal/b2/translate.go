@@ -30,36 +30,47 @@ func (*Dialect) ReadRequest(sub *http.Request, bucketID, accountID string) {
 	dialect.Rewrite(sub, http.MethodPost, "/b2api/v3/"+listCall, body)
 }
 
-// ReadBucket implements dialect.Translator.
+// ReadBucket implements dialect.Translator, with the bucket's own object as
+// its Entry.
 func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket, *dialect.Error) {
-	buckets, err := d.ReadBuckets(a)
+	buckets, objects, err := d.readList(a)
 	if err != nil {
 		return dialect.Bucket{}, err
 	}
-	if b, ok := dialect.FindBucket(buckets, bucketID); ok {
-		return b, nil
+	for i, b := range buckets {
+		if b.ID == bucketID {
+			b.Entry, _ = objects[i].Native(false).(map[string]any)
+			return b, nil
+		}
 	}
 	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "B2 has no such bucket, or not for this account")
 }
 
 // ReadBuckets implements dialect.Translator.
 func (d *Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error) {
+	buckets, _, err := d.readList(a)
+	return buckets, err
+}
+
+// readList reads a list answer's buckets, and each one's object.
+func (d *Dialect) readList(a *dialect.Answer) ([]dialect.Bucket, []jsonscan.Value, *dialect.Error) {
 	if a.Status != http.StatusOK {
-		return nil, d.UpstreamError(a)
+		return nil, nil, d.UpstreamError(a)
 	}
 	_, list, derr := bucketList(a)
 	if derr != nil {
-		return nil, derr
+		return nil, nil, derr
 	}
 	out := make([]dialect.Bucket, 0, list.Len())
+	objects := make([]jsonscan.Value, 0, list.Len())
 	for _, v := range list.Items() {
 		b, derr := d.bucket(v)
 		if derr != nil {
-			return nil, derr
+			return nil, nil, derr
 		}
-		out = append(out, b)
+		out, objects = append(out, b), append(objects, v)
 	}
-	return out, nil
+	return out, objects, nil
 }
 
 // bucket reads a B2 bucket object, each field it reads of the type B2
@@ -360,6 +371,9 @@ func (d *Dialect) WriteWritten(w http.ResponseWriter, _ dialect.Op, b dialect.Bu
 	w.Header().Set("Cache-Control", "max-age=0, no-cache, no-store")
 	dialect.WriteJSON(w, http.StatusOK, "application/json;charset=utf-8", d.bucketObject(b))
 }
+
+// Describe implements dialect.Translator: b as B2 reports a bucket.
+func (d *Dialect) Describe(b dialect.Bucket) map[string]any { return d.bucketObject(b) }
 
 // WriteBuckets implements dialect.AccountLists.
 func (d *Dialect) WriteBuckets(w http.ResponseWriter, buckets []dialect.Bucket) {

@@ -22,6 +22,10 @@ type Bucket struct {
 	Info map[string]string
 	// Revision changes whenever the bucket changes: B2's own, or derived.
 	Revision int64
+	// Entry is the bucket as its own API describes it (B2's bucket object,
+	// Flashback's list entry less its credentials), as jsonscan.Value.Native
+	// gives it; set by ReadBucket, for operators' policies.
+	Entry map[string]any
 }
 
 // Field is one setting of a neutral change: whether the update sets it, to
@@ -114,6 +118,10 @@ type Translator interface {
 	// says that this API refused.
 	UpstreamError(a *Answer) *Error
 
+	// Describe is b as this API's clients see a bucket, in the form
+	// Bucket.Entry has: what an operator's policy reads of a bucket of
+	// another API.
+	Describe(b Bucket) map[string]any
 	// WriteWritten answers a client's successful write op: with the
 	// bucket's new state b after a creation or an update, and with its
 	// state before a deletion.

@@ -47,6 +47,8 @@ const (
 	// UpstreamTimeout: the upstream did not answer within the gateway's
 	// deadline.
 	UpstreamTimeout
+	// PolicyDenied: an operator's policy refused the write.
+	PolicyDenied
 )
 
 var kindNames = map[Kind]string{
@@ -54,6 +56,7 @@ var kindNames = map[Kind]string{
 	Unauthenticated: "unauthenticated", Expired: "expired", Forbidden: "forbidden", NotFound: "not_found",
 	Conflict: "conflict", PreconditionFailed: "precondition_failed", PreconditionRequired: "precondition_required",
 	UpstreamFailed: "upstream_failed", Unsupported: "unsupported", UpstreamTimeout: "upstream_timeout",
+	PolicyDenied: "policy_denied",
 }
 
 // String names k in logs and metrics.
@@ -70,7 +73,7 @@ func (k Kind) Status() int {
 		return http.StatusMethodNotAllowed
 	case Unauthenticated, Expired, Unsupported:
 		return http.StatusUnauthorized
-	case Forbidden:
+	case Forbidden, PolicyDenied:
 		return http.StatusForbidden
 	case NotFound:
 		return http.StatusNotFound

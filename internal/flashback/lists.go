@@ -57,27 +57,27 @@ func (*Dialect) FilterList(a *dialect.Answer, keep func(dialect.Bucket, string) 
 }
 
 // WriteList implements dialect.WorkspaceLists with buckets of another API
-// in Flashback's StorageBucket shape. They have no creation time or status
-// Flashback would know; what they have is shown.
-func (*Dialect) WriteList(w http.ResponseWriter, buckets []dialect.Bucket) {
-	type storageBucket struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		Bucket      string `json:"bucket"`
-		StorageType string `json:"storageType"`
-		Endpoint    string `json:"endpoint,omitempty"`
-		Region      string `json:"region,omitempty"`
-		WorkspaceID string `json:"workspaceId"`
-	}
-	list := make([]storageBucket, 0, len(buckets))
+// in Flashback's StorageBucket shape (Describe).
+func (d *Dialect) WriteList(w http.ResponseWriter, buckets []dialect.Bucket) {
+	list := make([]map[string]any, 0, len(buckets))
 	for _, b := range buckets {
-		list = append(list, storageBucket{ID: b.ID, Name: b.Name, Bucket: b.ProviderName, StorageType: b.StorageType,
-			Endpoint: b.Endpoint, Region: b.Region, WorkspaceID: b.Workspace})
+		list = append(list, d.Describe(b))
 	}
-	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", struct {
-		Success bool            `json:"success"`
-		Buckets []storageBucket `json:"buckets"`
-	}{true, list})
+	dialect.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{"success": true, "buckets": list})
+}
+
+// Describe implements dialect.Translator: b in Flashback's StorageBucket
+// shape. A bucket of another API has no creation time or status Flashback
+// would know; what it has is shown.
+func (*Dialect) Describe(b dialect.Bucket) map[string]any {
+	m := map[string]any{"id": b.ID, "name": b.Name, "bucket": b.ProviderName, "storageType": b.StorageType, "workspaceId": b.Workspace}
+	if b.Endpoint != "" {
+		m["endpoint"] = b.Endpoint
+	}
+	if b.Region != "" {
+		m["region"] = b.Region
+	}
+	return m
 }
 
 // Interface guard

@@ -23,15 +23,26 @@ func (*Dialect) ReadRequest(sub *http.Request, _, _ string) {
 	sub.Header.Set("Accept", "application/json")
 }
 
-// ReadBucket implements dialect.BucketReader; Flashback has no revision,
-// so the gateway derives one from what this reads.
+// ReadBucket implements dialect.BucketReader, with the bucket's list entry
+// less its credentials as its Entry; Flashback has no revision, so the
+// gateway derives one from what this reads.
 func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket, *dialect.Error) {
-	buckets, err := d.ReadBuckets(a)
-	if err != nil {
-		return dialect.Bucket{}, err
+	entries, derr := listEntries(a)
+	if derr != nil {
+		return dialect.Bucket{}, derr
 	}
-	if b, ok := dialect.FindBucket(buckets, bucketID); ok {
-		return b, nil
+	for _, e := range entries {
+		b, _, derr := readEntry(e)
+		if derr != nil {
+			return dialect.Bucket{}, derr
+		}
+		if b.ID == bucketID {
+			b.Entry, _ = e.Native(false).(map[string]any)
+			for _, f := range credentialFields {
+				delete(b.Entry, f)
+			}
+			return b, nil
+		}
 	}
 	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "bucket not found, or not visible to this token")
 }

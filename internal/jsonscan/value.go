@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"iter"
+	"strconv"
 	"sync"
 )
 
@@ -190,6 +191,44 @@ func (v Value) Any() any {
 		o := make(map[string]any, v.Len())
 		for k, e := range v.Members() {
 			o[k.node().text] = e.Any()
+		}
+		return o
+	}
+	return nil
+}
+
+// Native returns v as an expression language takes a JSON document, as CEL
+// does: map[string]any, []any, string, bool and nil like Any, but a number
+// as an int64 when its literal is an integer that fits one and as a float64
+// otherwise. With dropNulls, an object's members whose value is null are
+// left out, at every depth, for APIs that read a null as the member's
+// absence.
+func (v Value) Native(dropNulls bool) any {
+	switch v.Type() {
+	case String:
+		return v.node().text
+	case Number:
+		lit := v.node().text
+		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			return n
+		}
+		f, _ := strconv.ParseFloat(lit, 64)
+		return f
+	case Bool:
+		return v.node().text != ""
+	case Array:
+		a := make([]any, 0, v.Len())
+		for _, e := range v.Items() {
+			a = append(a, e.Native(dropNulls))
+		}
+		return a
+	case Object:
+		o := make(map[string]any, v.Len())
+		for k, e := range v.Members() {
+			if dropNulls && e.Type() == Null {
+				continue
+			}
+			o[k.node().text] = e.Native(dropNulls)
 		}
 		return o
 	}

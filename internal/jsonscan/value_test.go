@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"testing"
 )
@@ -144,5 +145,23 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 		v.Release()
+	}
+}
+
+// TestNative: numbers as an expression language takes them, and nulls left
+// out of objects when asked, at every depth.
+func TestNative(t *testing.T) {
+	v, err := Parse([]byte(`{"n":3,"big":12345678901234567890,"f":1.5,"e":1e2,"s":"x","b":true,"z":null,"o":{"z":null,"k":[1,null]}}`), Limits{MaxDepth: 8, MaxNumberLen: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.Native(true).(map[string]any)
+	want := map[string]any{"n": int64(3), "big": 12345678901234567890.0, "f": 1.5, "e": 100.0, "s": "x", "b": true,
+		"o": map[string]any{"k": []any{int64(1), nil}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+	if kept := v.Native(false).(map[string]any); len(kept) != 8 || kept["z"] != nil || len(kept["o"].(map[string]any)) != 2 {
+		t.Errorf("without dropping nulls: %#v", kept)
 	}
 }

@@ -56,6 +56,16 @@ type handlerStatus struct {
 	// hold more.
 	RememberedTokens    *int `json:"remembered_tokens,omitempty"`
 	RememberedTokensMax int  `json:"remembered_tokens_max,omitempty"`
+	// Policies are the operator's policies, in the order they run, with the
+	// writes each judges and its action.
+	Policies []policyStatus `json:"policies,omitempty"`
+}
+
+// policyStatus is one policy as /bucketgate/status reports it.
+type policyStatus struct {
+	Name   string   `json:"name"`
+	On     []string `json:"on"`
+	Action string   `json:"action"`
 }
 
 func (adminStatus) handleStatus(w http.ResponseWriter, r *http.Request) error {
@@ -173,6 +183,13 @@ func (h *Handler) status() handlerStatus {
 	if h.tokens != nil {
 		n := h.tokens.Len()
 		st.RememberedTokens, st.RememberedTokensMax = &n, maxRememberedTokens
+	}
+	for _, p := range h.policies {
+		on := make([]string, 0, len(p.ops))
+		for _, op := range p.ops {
+			on = append(on, callNames[op])
+		}
+		st.Policies = append(st.Policies, policyStatus{Name: p.Name, On: on, Action: p.action()})
 	}
 	return st
 }

@@ -65,9 +65,15 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    }
 //	    public_key_ids    <B2 application key id...>
 //	    local_state
+//	    policy <name> {
+//	        on         create|update|delete...
+//	        expression <CEL>
+//	        message    <text>
+//	        action     deny|warn|audit
+//	    }
 //	}
 //
-// key may repeat; within its block, capabilities, buckets and workspace may
+// key and policy may repeat; within a key's block, capabilities, buckets and workspace may
 // too, and add up. Every other subdirective may appear once: a second one is
 // an error, not a silent override. The parser reads each argument's form;
 // the rules the settings obey are the ones Provision applies
@@ -175,6 +181,7 @@ func init() {
 			return block(p, "upstream ", upstreamSubdirectives, h.Upstream)
 		}},
 		"public_key_ids": {parse: func(p *parse, h *Handler) error { return p.moreArgs(&h.PublicKeyIDs) }},
+		"policy":         {parse: (*parse).policy, repeats: true},
 		"local_state":    {parse: func(p *parse, h *Handler) error { return p.flag(&h.LocalState) }},
 	}
 }
@@ -227,6 +234,48 @@ var keySubdirectives = map[string]subdirective[*auth.Key]{
 	}},
 	"allow_public": {parse: func(p *parse, k *auth.Key) error { return p.flag(&k.AllowPublic) }},
 	"expires":      {parse: func(p *parse, k *auth.Key) error { return p.oneArg(&k.Expires) }},
+}
+
+// policy parses policy <name> {...}. Its rules (Policy.compile: the writes
+// it names, its action, an expression that compiles to a bool) are checked
+// with the others, at the line at fault.
+func (p *parse) policy(h *Handler) error {
+	d := p.d
+	var pol Policy
+	if !d.Args(&pol.Name) || d.NextArg() {
+		return d.ArgErr()
+	}
+	for _, other := range h.Policies {
+		if other.Name == pol.Name {
+			return d.Errf("policy %s already specified", pol.Name)
+		}
+	}
+	p.at["policy "+pol.Name] = d.Token()
+	if err := block(p, "policy "+pol.Name+" ", policySubdirectives, &pol); err != nil {
+		return err
+	}
+	h.Policies = append(h.Policies, pol)
+	return nil
+}
+
+var policySubdirectives = map[string]subdirective[*Policy]{
+	"on":         {parse: func(p *parse, pol *Policy) error { return p.moreArgs(&pol.On) }},
+	"expression": {parse: func(p *parse, pol *Policy) error { return p.text(&pol.Expression) }},
+	"message":    {parse: func(p *parse, pol *Policy) error { return p.text(&pol.Message) }},
+	"action":     {parse: func(p *parse, pol *Policy) error { return p.oneArg(&pol.Action) }},
+}
+
+// text reads the line's remaining arguments, at least one, as one text
+// joined by spaces, as Caddy's own expression matcher reads a CEL
+// expression: quote it with backticks, or write a heredoc, to keep its
+// double quotes; CEL's single-quoted strings need neither.
+func (p *parse) text(dst *string) error {
+	more := p.d.RemainingArgs()
+	if len(more) == 0 {
+		return p.d.ArgErr()
+	}
+	*dst = strings.Join(more, " ")
+	return nil
 }
 
 // moreArgs appends the line's remaining arguments, at least one, to dst.

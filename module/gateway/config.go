@@ -58,6 +58,9 @@ func (h *Handler) checkSettings() error {
 			return badSetting("external_url", "external_url: %v", err)
 		}
 	}
+	if _, err := compilePolicies(h.Policies); err != nil {
+		return err
+	}
 	for _, k := range h.Keys {
 		if err := k.Check(); err != nil {
 			setting := "key " + k.ID

@@ -43,6 +43,20 @@ func TestSettingRules(t *testing.T) {
 		{"keys file missing", gw("keys_file /nonexistent/keys.json"), "keys_file /nonexistent/keys.json: no such file or directory", 4},
 		{"info key B2 refuses", "bucketgate {\n api b2\n name_info_key b2-name\n}", `name_info_key "b2-name" is not a key B2 accepts in bucketInfo`, 3},
 		{"one info key for both", "bucketgate {\n api b2\n name_info_key x\n workspace_info_key x\n}", `name_info_key and workspace_info_key are both "x"`, 4},
+		// Operators' policies: compiled and type-checked when they load.
+		{"policy with a type error", "bucketgate {\n api b2\n policy public {\n on create\n expression call.op + 1 == 2\n }\n}",
+			"policy public: expression does not compile", 5},
+		{"policy with an unknown variable", "bucketgate {\n api b2\n policy p {\n expression requests.bucketType == 'allPrivate'\n }\n}",
+			"undeclared reference to 'requests'", 4},
+		{"policy that gives no bool", "bucketgate {\n api b2\n policy p {\n expression call.op\n }\n}",
+			"policy p: expression gives string, not a bool", 4},
+		{"policy with a syntax error", "bucketgate {\n api b2\n policy p {\n message why\n expression request.x ==\n }\n}",
+			"policy p: expression does not compile", 5},
+		{"policy without an expression", "bucketgate {\n api b2\n policy p {\n message why\n }\n}", "policy p: expression is missing", 3},
+		{"policy action misspelt", "bucketgate {\n api b2\n policy p {\n expression true\n action warning\n }\n}",
+			"policy p: action 'warning' is not known: write deny, warn or audit; did you mean 'warn'?", 5},
+		{"policy on something else", "bucketgate {\n api b2\n policy p {\n on create list\n expression true\n }\n}",
+			"policy p: on 'list' is not a write: write create, update or delete", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,6 +33,8 @@ type decision struct {
 	faults   []string
 	kind     dialect.Kind // the refusal's, if refused
 	cause    string       // why the upstream failed, if it did
+	// policies are the operator's policies the write failed.
+	policies []policyResult
 }
 
 // Outcomes: what a call came to, in its log line's message and the
@@ -204,6 +206,28 @@ func (d *decision) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	if len(d.faults) > 0 {
 		_ = enc.AddArray("invalid_fields", nameList(cappedList(d.faults)))
+	}
+	if len(d.policies) > 0 {
+		_ = enc.AddArray("policies", failedPolicies(d.policies))
+	}
+	return nil
+}
+
+// failedPolicies logs the policies a write failed: name, action, result
+// (fail, or error), and why one could not be evaluated.
+type failedPolicies []policyResult
+
+func (ps failedPolicies) MarshalLogArray(enc zapcore.ArrayEncoder) error {
+	for _, p := range ps {
+		_ = enc.AppendObject(zapcore.ObjectMarshalerFunc(func(o zapcore.ObjectEncoder) error {
+			o.AddString("name", p.name)
+			o.AddString("action", p.action)
+			o.AddString("result", p.result)
+			if p.err != "" {
+				o.AddString("error", p.err)
+			}
+			return nil
+		}))
 	}
 	return nil
 }

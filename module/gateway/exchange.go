@@ -23,6 +23,8 @@ type exchange struct {
 	// doc and pre are the write and its precondition (writes only).
 	doc *dialect.Document
 	pre precondition
+	// judged is set once the operator's policies have judged the write.
+	judged bool
 	// d is what the call came to, for its log line and metrics.
 	d decision
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
 )
 
@@ -128,6 +129,13 @@ type Handler struct {
 	// Upstream is where the gateway signs in upstream, and with what.
 	Upstream *UpstreamCredentials `json:"upstream,omitempty"`
 
+	// Policies are the operator's own rules over the writes (creations,
+	// updates, deletions), in CEL, each with the action a failing write
+	// gets: deny, warn or audit. They run after the contract's validation
+	// and the caller's authorisation, in the order written. See Policy and
+	// docs/policies.md.
+	Policies []Policy `json:"policies,omitempty"`
+
 	// PublicKeyIDs reserves making a B2 bucket public (bucketType allPublic)
 	// in passthrough mode to the upstream application key ids listed; others
 	// are refused. Needs upstream.realm, which is how the gateway learns the
@@ -162,6 +170,10 @@ type Handler struct {
 	// session is the gateway's own sign-in at the realm of an upstream that
 	// has a sign-in call; only gateway mode signs in with it.
 	session *upstreamSession
+	// policies are the compiled policies, in order, and byOp those that
+	// judge each write.
+	policies []*compiledPolicy
+	byOp     map[dialect.Op][]*compiledPolicy
 	logger  *zap.Logger
 }
 
@@ -233,6 +245,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if err := h.provisionIdentity(ctx); err != nil {
 		return err
+	}
+	policies, err := compilePolicies(h.Policies)
+	if err != nil {
+		return err
+	}
+	h.policies, h.byOp = policies, make(map[dialect.Op][]*compiledPolicy)
+	for _, p := range policies {
+		for _, op := range p.ops {
+			h.byOp[op] = append(h.byOp[op], p)
+		}
 	}
 	loaded.add(h)
 	return nil

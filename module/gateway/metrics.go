@@ -23,6 +23,12 @@ var (
 		Name:      "bucket_lock_waits_total",
 		Help:      "Waits for a bucket's lock in Caddy's storage, shared by every instance, by server and outcome: acquired, timed_out (the update gave up: 504), failed (a storage error), broken (the lock of a holder past its deadline, a crashed instance, was broken).",
 	}, []string{"server", "outcome"})
+	policyResults = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy",
+		Subsystem: "bucketgate",
+		Name:      "policy_results_total",
+		Help:      "Operators' policies' results on the writes they judged, by server, policy, action (deny, warn, audit) and result (pass, fail, error: could not be evaluated, so failing).",
+	}, []string{"server", "policy", "action", "result"})
 	decisionSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "caddy",
 		Subsystem: "bucketgate",
@@ -61,7 +67,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds, lockWaits, upstreamSessions} {
+	for _, c := range []prometheus.Collector{decisionsTotal, decisionSeconds, lockWaits, policyResults, upstreamSessions} {
 		if err := reg.Register(c); err != nil {
 			if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); !ok {
 				return err

@@ -119,11 +119,11 @@ func stale(pre precondition) *dialect.Error {
 	return dialect.NewError(dialect.Conflict, pre.field+" does not match the bucket's current revision")
 }
 
-// readCurrent reads the bucket as it stands, under its lock, and checks the
-// caller's workspace grants (target is where the update moves the bucket,
-// if moves) and the client's precondition against it. Derived and
-// translated updates share it; native revisions are the upstream's to
-// compare.
+// readCurrent reads the bucket as it stands, under its lock where the write
+// takes one, and checks against it, in order, the caller's workspace grants
+// (target is where an update moves the bucket, if moves), the operator's
+// policies that read it, and the client's precondition. Every write that
+// needs the bucket's state reads it here, once.
 func (h *Handler) readCurrent(x *exchange, target string, moves bool) (dialect.Bucket, *dialect.Error) {
 	state, derr := h.readBucket(x, x.d.bucketID)
 	if derr != nil {
@@ -131,6 +131,17 @@ func (h *Handler) readCurrent(x *exchange, target string, moves bool) (dialect.B
 	}
 	if h.workspaced() {
 		if derr := authoriseWorkspace(x.who, x.doc.Call.Op, state, target, moves); derr != nil {
+			return state, derr
+		}
+	}
+	if !x.judged {
+		// The policies that read the bucket see it as the client's API
+		// describes it.
+		bucket := state.Entry
+		if h.translating() {
+			bucket = h.clientSide.translator.Describe(state)
+		}
+		if derr := h.judge(x, bucket); derr != nil {
 			return state, derr
 		}
 	}

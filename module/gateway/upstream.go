@@ -71,6 +71,11 @@ func (a *answer) Flush() {}
 func (a *answer) writeTo(w http.ResponseWriter, body []byte) error {
 	h := w.Header()
 	for k, v := range a.header {
+		if k == "Warning" {
+			// The gateway's own warnings (policies) stay beside the upstream's.
+			h[k] = append(h[k], v...)
+			continue
+		}
 		h[k] = v
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

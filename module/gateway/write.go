@@ -15,10 +15,11 @@ import (
 
 // write is the pipeline of every write to a bucket's configuration, a
 // creation, an update or a deletion, in the order it runs: authenticate →
-// read → validate (the operation's contract) → authorise → precondition →
-// then writeNative (the upstream's own API) or writeTranslated (another
-// API): the bucket's lock and its current state where the gateway needs
-// them, the send, and the answer. Each step either yields what the next
+// read → validate (the operation's contract) → authorise → the operator's
+// policies → precondition → then writeNative (the upstream's own API) or
+// writeTranslated (another API): the bucket's lock and its current state
+// where the gateway needs them, the send, and the answer. Policies that
+// read the bucket run once it is read, under its lock (readCurrent). Each step either yields what the next
 // needs or a refusal that the client's dialect renders; nothing is written
 // to the client before the end.
 func (h *Handler) write(x *exchange) error {
@@ -45,6 +46,12 @@ func (h *Handler) write(x *exchange) error {
 
 	if derr := h.authorise(x); derr != nil {
 		return h.refuse(x, derr)
+	}
+
+	if op := doc.Call.Op; op == dialect.OpCreate || !h.readsBucket(op) {
+		if derr := h.judge(x, nil); derr != nil {
+			return h.refuse(x, derr)
+		}
 	}
 
 	if x.pre, derr = h.precondition(x.r, doc); derr != nil {
@@ -110,10 +117,12 @@ func bodyTooLarge(limit int64) *dialect.Error {
 // the bucket's lock: no other write of the bucket, through this process or
 // another instance, may come between the check, the write and the read of
 // the new revision; under it the bucket is read (readCurrent) for the
-// client's precondition and a gateway key's workspace grants. A B2
-// deletion with If-Match, which B2 cannot make conditional itself, is
-// checked the same way. A creation has no bucket to lock or read; its
-// grants were checked from its body.
+// client's precondition, a gateway key's workspace grants and the policies
+// that read the bucket. A B2 deletion with If-Match, which B2 cannot make
+// conditional itself, is checked the same way, and a B2 write a policy
+// reads the bucket for reads it first (B2 compares revisions itself, so no
+// lock). A creation has no bucket to lock or read; its grants were checked
+// from its body.
 func (h *Handler) writeNative(x *exchange) error {
 	if x.who.remembered != nil {
 		routeTo(x.r, x.who.remembered.APIURL)
@@ -122,16 +131,18 @@ func (h *Handler) writeNative(x *exchange) error {
 		return h.refuse(x, derr)
 	}
 	op := x.doc.Call.Op
-	derived := h.upstreamSide.derived != nil
-	if op == dialect.OpCreate || !derived && (op != dialect.OpDelete || !x.pre.set) {
+	if op == dialect.OpCreate {
 		return h.send(x)
 	}
-	unlock, derr := h.lockUpdate(x)
-	if derr != nil {
-		return h.refuse(x, derr)
+	derived, conditionalDelete := h.upstreamSide.derived != nil, op == dialect.OpDelete && x.pre.set
+	if derived || conditionalDelete {
+		unlock, derr := h.lockUpdate(x)
+		if derr != nil {
+			return h.refuse(x, derr)
+		}
+		defer unlock()
 	}
-	defer unlock()
-	if x.pre.set || x.who.key != nil {
+	if derived && (x.pre.set || x.who.key != nil) || conditionalDelete || !x.judged {
 		var target string
 		var moves bool
 		if op == dialect.OpUpdate && h.upstreamSide.workspaces != nil {

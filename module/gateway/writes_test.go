@@ -16,9 +16,10 @@ import (
 )
 
 // storage is an upstream that speaks just enough B2 and Flashback for the
-// writes: B2's sign-in, list, create and delete of bucket b1 (revision 7)
-// or any bucket it created, and Flashback's list, create and delete of
-// bucket fbID (workspace ws) and any it created. It records every call.
+// writes: B2's sign-in, list, create, update and delete of bucket b1
+// (revision 7), and Flashback's list, create, update and delete of bucket
+// fbID (workspace ws). Writes change nothing but the Flashback buckets it
+// created, which it lists. It records every call.
 type storage struct {
 	mu    sync.Mutex
 	calls []storageCall
@@ -53,6 +54,11 @@ func (s *storage) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 			"bucketInfo": doc["bucketInfo"], "revision": 2})
 	case strings.HasSuffix(p, "/b2_delete_bucket"):
 		answer(b2Bucket)
+	case strings.HasSuffix(p, "/b2_update_bucket"):
+		b2Bucket["revision"] = 8
+		answer(b2Bucket)
+	case r.Method == http.MethodPut && p == "/bucket/"+fbID:
+		answer(map[string]any{"success": true, "bucketId": fbID})
 	case r.Method == http.MethodGet && p == "/bucket":
 		list := []any{fbBucket}
 		for _, b := range s.made {

@@ -1,0 +1,325 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
+
+	"github.com/bucketgate/bucketgate/internal/dialect"
+)
+
+// Policy is a rule of the operator's own over the writes a handler judges,
+// beyond the service's contract: a CEL expression over the write, the
+// caller and the bucket that is true when the write passes it. Policies run
+// after the contract's validation and the caller's authorisation, before
+// the precondition and the send, in the order they are written.
+type Policy struct {
+	// Name names the policy in messages, logs, metrics and the status and
+	// audit answers. Unique within a handler.
+	Name string `json:"name"`
+
+	// On are the writes the policy judges: "create", "update", "delete".
+	// Default: create and update.
+	On []string `json:"on,omitempty"`
+
+	// Expression is the rule, in CEL (https://cel.dev), true when the write
+	// passes. Its variables, the same for both APIs, are call (op: create,
+	// update or delete; api: the client's, b2 or flashback), request (the
+	// write's document as the client sent it, in its API's field names,
+	// with the fields sent as null left out, so that has(request.x) means
+	// that the write sets x; for a deletion, the fields that name the
+	// bucket), bucket (the bucket's current state as the client's API
+	// describes it, null on creation; read from the upstream only for
+	// writes a policy that refers to it judges) and principal (id, name,
+	// mode, capabilities, buckets, workspaces). See docs/policies.md.
+	Expression string `json:"expression"`
+
+	// Message says why, when a write fails the policy; the client reads
+	// "policy <name>: <message>".
+	Message string `json:"message,omitempty"`
+
+	// Action is what a failing write gets: "deny" (refused with 403,
+	// nothing sent upstream), "warn" (sent, and the answer carries a
+	// Warning header) or "audit" (sent; only the log and the metrics tell).
+	// Default: deny.
+	Action string `json:"action,omitempty"`
+}
+
+// Policy actions.
+const (
+	actionDeny  = "deny"
+	actionWarn  = "warn"
+	actionAudit = "audit"
+)
+
+// Policy results, in the policy_results metric and the decision line.
+const (
+	resultPass  = "pass"
+	resultFail  = "fail"
+	resultError = "error"
+)
+
+// policyOps are the writes a policy can judge, by their names in On.
+var policyOps = map[string]dialect.Op{"create": dialect.OpCreate, "update": dialect.OpUpdate, "delete": dialect.OpDelete}
+
+// maxPolicyCost bounds what one evaluation of a policy may cost, in CEL's
+// cost units (about one per value visited): ample for a rule over a bucket
+// with the most CORS and lifecycle rules B2 allows, and a bound on an
+// expression that would loop over them in nested comprehensions.
+const maxPolicyCost = 1_000_000
+
+// policyTimeout bounds one evaluation in time, too.
+const policyTimeout = 100 * time.Millisecond
+
+// policyEnv is the one CEL environment every policy compiles in: the four
+// variables, CEL's standard library, its string extensions, and numbers of
+// different types compared by value (JSON has one number type).
+var policyEnv = sync.OnceValues(func() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("call", cel.MapType(cel.StringType, cel.StringType)),
+		cel.Variable("request", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("bucket", cel.DynType),
+		cel.Variable("principal", cel.MapType(cel.StringType, cel.DynType)),
+		cel.CrossTypeNumericComparisons(true),
+		ext.Strings(),
+	)
+})
+
+// compiledPolicy is a policy ready to run.
+type compiledPolicy struct {
+	Policy
+	ops     []dialect.Op
+	program cel.Program
+	// readsBucket is whether the expression refers to bucket, known when it
+	// is compiled: only writes such a policy judges read the bucket.
+	readsBucket bool
+}
+
+// compile checks p, one of a handler's policies, and compiles it: the one
+// place a policy's rules are written, for the Caddyfile adapter (at the
+// policy's file and line) and for Provision.
+func (p Policy) compile() (*compiledPolicy, error) {
+	// Each refusal names the policy's subdirective at fault, for its line.
+	bad := func(sub, format string, args ...any) error {
+		return badSetting("policy "+p.Name+" "+sub, "policy %s: "+format, append([]any{p.Name}, args...)...)
+	}
+	if p.Name == "" || strings.ContainsAny(p.Name, " \t\r\n\"") {
+		return nil, badSetting("policy", "a policy needs a name of its own, without spaces or quotes")
+	}
+	c := &compiledPolicy{Policy: p}
+	on := p.On
+	if len(on) == 0 {
+		on = []string{"create", "update"}
+	}
+	for _, name := range on {
+		op, ok := policyOps[name]
+		if !ok {
+			return nil, bad("on", "on '%s' is not a write: write create, update or delete%s", name, suggest(name, slices.Sorted(maps.Keys(policyOps))))
+		}
+		if !slices.Contains(c.ops, op) {
+			c.ops = append(c.ops, op)
+		}
+	}
+	switch p.Action {
+	case "", actionDeny, actionWarn, actionAudit:
+	default:
+		return nil, bad("action", "action '%s' is not known: write deny, warn or audit%s", p.Action, suggest(p.Action, []string{actionDeny, actionWarn, actionAudit}))
+	}
+	if strings.ContainsAny(p.Message, "\r\n") {
+		return nil, bad("message", "message must be one line: it is sent in a Warning header")
+	}
+	if strings.TrimSpace(p.Expression) == "" {
+		return nil, bad("expression", "expression is missing")
+	}
+	env, err := policyEnv()
+	if err != nil {
+		return nil, err
+	}
+	checked, issues := env.Compile(p.Expression)
+	if issues.Err() != nil {
+		return nil, bad("expression", "expression does not compile: %v", issues.Err())
+	}
+	if checked.OutputType() != cel.BoolType {
+		return nil, bad("expression", "expression gives %s, not a bool: it must say whether the write passes", checked.OutputType())
+	}
+	for _, ref := range checked.NativeRep().ReferenceMap() {
+		if ref.Name == "bucket" {
+			c.readsBucket = true
+		}
+	}
+	c.program, err = env.Program(checked, cel.CostLimit(maxPolicyCost), cel.InterruptCheckFrequency(100))
+	if err != nil {
+		return nil, bad("expression", "expression cannot run: %v", err)
+	}
+	return c, nil
+}
+
+// action is p's action, its default filled in.
+func (p *compiledPolicy) action() string {
+	if p.Action == "" {
+		return actionDeny
+	}
+	return p.Action
+}
+
+// compilePolicies compiles a handler's policies, checking that their names
+// are unique.
+func compilePolicies(ps []Policy) ([]*compiledPolicy, error) {
+	out := make([]*compiledPolicy, 0, len(ps))
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if seen[p.Name] {
+			return nil, badSetting("policy "+p.Name, "policy %s is written twice: each policy needs a name of its own", p.Name)
+		}
+		seen[p.Name] = true
+		c, err := p.compile()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// policiesOn are the handler's policies that judge op.
+func (h *Handler) policiesOn(op dialect.Op) []*compiledPolicy {
+	return h.byOp[op]
+}
+
+// readsBucket reports whether a policy that judges op refers to bucket, so
+// that its writes read the bucket before they are judged.
+func (h *Handler) readsBucket(op dialect.Op) bool {
+	for _, p := range h.byOp[op] {
+		if p.readsBucket {
+			return true
+		}
+	}
+	return false
+}
+
+// policyResult is one policy's result on one write, for the decision line.
+type policyResult struct {
+	name, action, result string
+	// err is why the policy could not be evaluated.
+	err string
+}
+
+// judge runs the policies that judge the write, once, against bucket (its
+// current state in the client's terms, nil on creation or when no policy
+// reads it). A failing deny policy refuses the write; a failing warn policy
+// adds a Warning header to the answer; audit ones are only recorded. Every
+// failing policy, whatever its action, is in the decision line, and every
+// result is counted.
+func (h *Handler) judge(x *exchange, bucket map[string]any) *dialect.Error {
+	x.judged = true
+	ps := h.policiesOn(x.doc.Call.Op)
+	if len(ps) == 0 {
+		return nil
+	}
+	vars := h.policyVars(x, bucket)
+	var denials []string
+	for _, p := range ps {
+		result, reason := evaluate(x, p, vars)
+		policyResults.WithLabelValues(serverName(x.r), p.Name, p.action(), result).Inc()
+		if result == resultPass {
+			continue
+		}
+		x.d.policies = append(x.d.policies, policyResult{p.Name, p.action(), result, reason})
+		msg := "policy " + p.Name + ": " + p.Message
+		if result == resultError {
+			msg = "policy " + p.Name + " could not be evaluated, so the write fails it"
+		}
+		switch p.action() {
+		case actionDeny:
+			denials = append(denials, msg)
+		case actionWarn:
+			x.w.Header().Add("Warning", warning(msg))
+		}
+	}
+	if len(denials) > 0 {
+		return dialect.NewError(dialect.PolicyDenied, strings.Join(denials, "; "))
+	}
+	return nil
+}
+
+// evaluate runs p, failing closed: an expression that errors, exceeds its
+// cost, or gives anything but true or false counts as failing.
+func evaluate(x *exchange, p *compiledPolicy, vars map[string]any) (result, reason string) {
+	defer func() {
+		// Nothing a policy does may crash the gateway.
+		if v := recover(); v != nil {
+			result, reason = resultError, fmt.Sprint("panic: ", v)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(x.r.Context(), policyTimeout)
+	defer cancel()
+	out, _, err := p.program.ContextEval(ctx, vars)
+	switch {
+	case err != nil:
+		return resultError, capped(err.Error())
+	case out.Value() == true:
+		return resultPass, ""
+	case out.Value() == false:
+		return resultFail, ""
+	}
+	return resultError, "the expression gave " + string(out.Type().TypeName())
+}
+
+// policyVars are the variables the policies of one write read.
+func (h *Handler) policyVars(x *exchange, bucket map[string]any) map[string]any {
+	request, _ := x.doc.Tree().Native(true).(map[string]any)
+	if x.doc.Call.Op == dialect.OpDelete && len(request) == 0 {
+		// A deletion without a body (Flashback) names its bucket in the path.
+		request = map[string]any{"bucketId": x.doc.Call.BucketID}
+	}
+	vars := map[string]any{
+		"call":      map[string]string{"op": callNames[x.doc.Call.Op], "api": h.clientSide.Name()},
+		"request":   request,
+		"principal": h.principal(x.who),
+	}
+	if bucket != nil {
+		vars["bucket"] = bucket
+	} else {
+		vars["bucket"] = nil
+	}
+	return vars
+}
+
+// principal is the caller as policies see it. What a mode cannot know is
+// an empty value: a plain passthrough caller has no id.
+func (h *Handler) principal(c *caller) map[string]any {
+	p := map[string]any{"id": "", "name": "", "mode": h.Mode, "capabilities": []string{}, "buckets": []string{}, "workspaces": map[string]string{}}
+	switch {
+	case c == nil:
+	case c.key != nil:
+		workspaces := make(map[string]string, len(c.key.Workspaces))
+		for ws, role := range c.key.Workspaces {
+			workspaces[ws] = role.String()
+		}
+		p["id"], p["name"], p["capabilities"], p["workspaces"] = c.key.KeyID, c.key.Name, c.key.Capabilities, workspaces
+		if c.key.Buckets != nil {
+			p["buckets"] = c.key.Buckets
+		}
+	case c.remembered != nil:
+		p["id"], p["capabilities"] = c.remembered.KeyID, c.remembered.Capabilities
+		if c.remembered.Buckets != nil {
+			p["buckets"] = c.remembered.Buckets
+		}
+	}
+	return p
+}
+
+// warning is msg as a Warning header's value (RFC 9111 5.5): code 299,
+// agent bucketgate, and msg as a quoted string, as the Kubernetes API
+// server sends its admission warnings.
+func warning(msg string) string {
+	msg = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(msg)
+	return `299 bucketgate "` + msg + `"`
+}
