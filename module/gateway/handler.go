@@ -174,7 +174,7 @@ type Handler struct {
 	// judge each write.
 	policies []*compiledPolicy
 	byOp     map[dialect.Op][]*compiledPolicy
-	logger  *zap.Logger
+	logger   *zap.Logger
 }
 
 // UpstreamCredentials holds the upstream's sign-in address and the

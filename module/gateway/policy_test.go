@@ -169,7 +169,7 @@ func TestPolicyMetricAndStatus(t *testing.T) {
 func TestPoliciesCannotHangOrCrash(t *testing.T) {
 	h, _ := newHandler(t, &Handler{API: "flashback", Policies: []Policy{{Name: "expensive",
 		Expression: `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))`,
-		Message: "never"}}})
+		Message:    "never"}}})
 	start := time.Now()
 	w := serveFB(t, h, newStorage(), put(`{"name":"n"}`, "Authorization", "Bearer fb-token"))
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "could not be evaluated") {
