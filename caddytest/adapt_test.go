@@ -89,6 +89,7 @@ var exampleEnv = map[string]string{
 	"PLATFORM_ADMIN_SECRET":     "example-platform-admin-secret",
 	"B2_KEY_ID":                 "example-key-id",
 	"B2_APPLICATION_KEY":        "example-application-key",
+	"FLASHBACK_TOKEN":           "example-flashback-token",
 }
 
 // TestDirectiveOrder checks that bucketgate needs no order line: it lands
@@ -190,6 +191,8 @@ func TestCaddyfileErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{"api b2\n\t\tmax_bodysize 1KiB", "unrecognized subdirective 'max_bodysize'; did you mean 'max_body_size'?, at site.Caddyfile:4"},
 		{"api b2\n\t\tschema /does/not/exist.json", "schema /does/not/exist.json: no such file or directory, at site.Caddyfile:4"},
+		{"api b2\n\t\tpolicy owner {\n\t\t\ton update\n\t\t\texpression 'owner' in request.bucketInfo + 1\n\t\t}",
+			"policy owner: expression does not compile: column 9: found no matching overload for '@in' applied to '(string, int)', at site.Caddyfile:6"},
 		{"api s3", "api 's3' is not known: write b2 or flashback, at site.Caddyfile:3"},
 		{"api b2\n\t\tmode gatway", "mode 'gatway' is not known: write passthrough or gateway; did you mean 'gateway'?, at site.Caddyfile:4"},
 		{"api b2\n\t\tmax_body_size 1MiB\n\t\tmax_body_size 2MiB", "max_body_size already specified, at site.Caddyfile:5"},

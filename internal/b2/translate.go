@@ -46,9 +46,13 @@ func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket
 	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "B2 has no such bucket, or not for this account")
 }
 
-// ReadBuckets implements dialect.Translator.
+// ReadBuckets implements dialect.Translator, with each bucket's own object
+// as its Entry.
 func (d *Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error) {
-	buckets, _, err := d.readList(a)
+	buckets, objects, err := d.readList(a)
+	for i := range buckets {
+		buckets[i].Entry, _ = objects[i].Native(false).(map[string]any)
+	}
 	return buckets, err
 }
 

@@ -37,17 +37,14 @@ func (d *Dialect) ReadBucket(a *dialect.Answer, bucketID string) (dialect.Bucket
 			return dialect.Bucket{}, derr
 		}
 		if b.ID == bucketID {
-			b.Entry, _ = e.Native(false).(map[string]any)
-			for _, f := range credentialFields {
-				delete(b.Entry, f)
-			}
+			b.Entry = entryOf(e)
 			return b, nil
 		}
 	}
 	return dialect.Bucket{}, dialect.NewError(dialect.NotFound, "bucket not found, or not visible to this token")
 }
 
-// ReadBuckets implements dialect.Translator.
+// ReadBuckets implements dialect.Translator, each bucket with its Entry.
 func (*Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error) {
 	entries, derr := listEntries(a)
 	if derr != nil {
@@ -59,9 +56,19 @@ func (*Dialect) ReadBuckets(a *dialect.Answer) ([]dialect.Bucket, *dialect.Error
 		if derr != nil {
 			return nil, derr
 		}
+		b.Entry = entryOf(e)
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// entryOf is a list entry as a bucket's Entry: without its credentials.
+func entryOf(e jsonscan.Value) map[string]any {
+	entry, _ := e.Native(false).(map[string]any)
+	for _, f := range credentialFields {
+		delete(entry, f)
+	}
+	return entry
 }
 
 // listEntries reads the entries of GET /bucket's answer,

@@ -11,27 +11,32 @@ import (
 )
 
 func init() {
-	caddy.RegisterModule(adminStatus{})
+	caddy.RegisterModule(adminAPI{})
 }
 
-// adminStatus is the admin API endpoint GET /bucketgate/status, as
-// reverse_proxy has /reverse_proxy/upstreams: for each bucketgate handler
-// loaded, what it speaks, to what, in which mode, and whether it holds an
-// upstream session. It tells an operator whether the gateway can sign in
-// upstream without sending an update. It reports no key, secret or token.
-type adminStatus struct{}
+// adminAPI is the gateway's part of Caddy's admin API, as reverse_proxy has
+// /reverse_proxy/upstreams: GET /bucketgate/status, for each bucketgate
+// handler loaded, what it speaks, to what, in which mode, its policies, and
+// whether it holds an upstream session, which tells an operator whether the
+// gateway can sign in upstream without sending an update; and GET
+// /bucketgate/audit (audit.go), the buckets that fail the handlers'
+// policies. Neither reports a key, secret or token.
+type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
-func (adminStatus) CaddyModule() caddy.ModuleInfo {
+func (adminAPI) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
 		ID:  "admin.api.bucketgate",
-		New: func() caddy.Module { return new(adminStatus) },
+		New: func() caddy.Module { return new(adminAPI) },
 	}
 }
 
-// Routes returns the route of /bucketgate/status.
-func (a adminStatus) Routes() []caddy.AdminRoute {
-	return []caddy.AdminRoute{{Pattern: "/bucketgate/status", Handler: caddy.AdminHandlerFunc(a.handleStatus)}}
+// Routes returns the routes of /bucketgate/status and /bucketgate/audit.
+func (a adminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/bucketgate/status", Handler: caddy.AdminHandlerFunc(a.handleStatus)},
+		{Pattern: "/bucketgate/audit", Handler: caddy.AdminHandlerFunc(a.handleAudit)},
+	}
 }
 
 // handlerStatus is one handler as /bucketgate/status reports it.
@@ -68,7 +73,7 @@ type policyStatus struct {
 	Action string   `json:"action"`
 }
 
-func (adminStatus) handleStatus(w http.ResponseWriter, r *http.Request) error {
+func (adminAPI) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
 	}
@@ -133,6 +138,7 @@ func (s *handlerSet) statuses() []handlerStatus {
 type server struct {
 	name   string
 	listen []string
+	server *caddyhttp.Server
 }
 
 // servers finds the server of each handler in the running configuration's
@@ -148,7 +154,7 @@ func servers() map[*Handler]server {
 		return out
 	}
 	for name, srv := range httpApp.Servers {
-		walkRoutes(srv.Routes, func(h *Handler) { out[h] = server{name, srv.Listen} })
+		walkRoutes(srv.Routes, func(h *Handler) { out[h] = server{name, srv.Listen, srv} })
 	}
 	return out
 }
@@ -195,4 +201,4 @@ func (h *Handler) status() handlerStatus {
 }
 
 // Interface guard
-var _ caddy.AdminRouter = (*adminStatus)(nil)
+var _ caddy.AdminRouter = (*adminAPI)(nil)

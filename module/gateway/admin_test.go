@@ -23,7 +23,7 @@ import (
 func statusOf(t *testing.T) []handlerStatus {
 	t.Helper()
 	w := httptest.NewRecorder()
-	if err := (adminStatus{}).handleStatus(w, httptest.NewRequest(http.MethodGet, "/bucketgate/status", nil)); err != nil {
+	if err := (adminAPI{}).handleStatus(w, httptest.NewRequest(http.MethodGet, "/bucketgate/status", nil)); err != nil {
 		t.Fatal(err)
 	}
 	var got struct{ Handlers []handlerStatus }
@@ -177,7 +177,7 @@ func TestStatusCountsRememberedTokens(t *testing.T) {
 }
 
 func TestStatusRefusesOtherMethods(t *testing.T) {
-	err := (adminStatus{}).handleStatus(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/bucketgate/status", nil))
+	err := (adminAPI{}).handleStatus(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/bucketgate/status", nil))
 	if ae, ok := errors.AsType[caddy.APIError](err); !ok || ae.HTTPStatus != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %v", err)
 	}

@@ -170,6 +170,9 @@ type Handler struct {
 	// session is the gateway's own sign-in at the realm of an upstream that
 	// has a sign-in call; only gateway mode signs in with it.
 	session *upstreamSession
+	// chain is the handler chain after this one, kept from its first call
+	// for the audit, which is made outside any call.
+	chain *chain
 	// policies are the compiled policies, in order, and byOp those that
 	// judge each write.
 	policies []*compiledPolicy
@@ -250,7 +253,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.policies, h.byOp = policies, make(map[dialect.Op][]*compiledPolicy)
+	h.policies, h.byOp, h.chain = policies, make(map[dialect.Op][]*compiledPolicy), new(chain)
 	for _, p := range policies {
 		for _, op := range p.ops {
 			h.byOp[op] = append(h.byOp[op], p)
@@ -291,6 +294,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !ok {
 		return next.ServeHTTP(w, r)
 	}
+	h.chain.keep(next)
 	return h.serve(w, r, next, call)
 }
 

@@ -79,8 +79,9 @@ const maxPolicyCost = 1_000_000
 const policyTimeout = 100 * time.Millisecond
 
 // policyEnv is the one CEL environment every policy compiles in: the four
-// variables, CEL's standard library, its string extensions, and numbers of
-// different types compared by value (JSON has one number type).
+// variables, CEL's standard library, its string extensions, optional
+// values (request.?x.orValue(y), for fields a write may leave out), and
+// numbers of different types compared by value (JSON has one number type).
 var policyEnv = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("call", cel.MapType(cel.StringType, cel.StringType)),
@@ -88,6 +89,7 @@ var policyEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Variable("bucket", cel.DynType),
 		cel.Variable("principal", cel.MapType(cel.StringType, cel.DynType)),
 		cel.CrossTypeNumericComparisons(true),
+		cel.OptionalTypes(),
 		ext.Strings(),
 	)
 })
@@ -144,7 +146,12 @@ func (p Policy) compile() (*compiledPolicy, error) {
 	}
 	checked, issues := env.Compile(p.Expression)
 	if issues.Err() != nil {
-		return nil, bad("expression", "expression does not compile: %v", issues.Err())
+		// One line per problem, at its column in the expression.
+		var problems []string
+		for _, e := range issues.Errors() {
+			problems = append(problems, fmt.Sprintf("column %d: %s", e.Location.Column()+1, e.Message))
+		}
+		return nil, bad("expression", "expression does not compile: %s", strings.Join(problems, "; "))
 	}
 	if checked.OutputType() != cel.BoolType {
 		return nil, bad("expression", "expression gives %s, not a bool: it must say whether the write passes", checked.OutputType())
@@ -226,7 +233,7 @@ func (h *Handler) judge(x *exchange, bucket map[string]any) *dialect.Error {
 	vars := h.policyVars(x, bucket)
 	var denials []string
 	for _, p := range ps {
-		result, reason := evaluate(x, p, vars)
+		result, reason := evaluate(x.r.Context(), p, vars)
 		policyResults.WithLabelValues(serverName(x.r), p.Name, p.action(), result).Inc()
 		if result == resultPass {
 			continue
@@ -251,14 +258,14 @@ func (h *Handler) judge(x *exchange, bucket map[string]any) *dialect.Error {
 
 // evaluate runs p, failing closed: an expression that errors, exceeds its
 // cost, or gives anything but true or false counts as failing.
-func evaluate(x *exchange, p *compiledPolicy, vars map[string]any) (result, reason string) {
+func evaluate(ctx context.Context, p *compiledPolicy, vars map[string]any) (result, reason string) {
 	defer func() {
 		// Nothing a policy does may crash the gateway.
 		if v := recover(); v != nil {
 			result, reason = resultError, fmt.Sprint("panic: ", v)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(x.r.Context(), policyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, policyTimeout)
 	defer cancel()
 	out, _, err := p.program.ContextEval(ctx, vars)
 	switch {
@@ -279,15 +286,19 @@ func (h *Handler) policyVars(x *exchange, bucket map[string]any) map[string]any 
 		// A deletion without a body (Flashback) names its bucket in the path.
 		request = map[string]any{"bucketId": x.doc.Call.BucketID}
 	}
+	return h.policyVariables(x.doc.Call.Op, request, bucket, h.principal(x.who))
+}
+
+// policyVariables are the variables of one evaluation.
+func (h *Handler) policyVariables(op dialect.Op, request, bucket, principal map[string]any) map[string]any {
 	vars := map[string]any{
-		"call":      map[string]string{"op": callNames[x.doc.Call.Op], "api": h.clientSide.Name()},
+		"call":      map[string]string{"op": callNames[op], "api": h.clientSide.Name()},
 		"request":   request,
-		"principal": h.principal(x.who),
+		"principal": principal,
+		"bucket":    nil,
 	}
 	if bucket != nil {
 		vars["bucket"] = bucket
-	} else {
-		vars["bucket"] = nil
 	}
 	return vars
 }
@@ -295,9 +306,8 @@ func (h *Handler) policyVars(x *exchange, bucket map[string]any) map[string]any 
 // principal is the caller as policies see it. What a mode cannot know is
 // an empty value: a plain passthrough caller has no id.
 func (h *Handler) principal(c *caller) map[string]any {
-	p := map[string]any{"id": "", "name": "", "mode": h.Mode, "capabilities": []string{}, "buckets": []string{}, "workspaces": map[string]string{}}
+	p := emptyPrincipal(h.Mode)
 	switch {
-	case c == nil:
 	case c.key != nil:
 		workspaces := make(map[string]string, len(c.key.Workspaces))
 		for ws, role := range c.key.Workspaces {
@@ -314,6 +324,11 @@ func (h *Handler) principal(c *caller) map[string]any {
 		}
 	}
 	return p
+}
+
+// emptyPrincipal is a principal of mode that no credential names.
+func emptyPrincipal(mode string) map[string]any {
+	return map[string]any{"id": "", "name": "", "mode": mode, "capabilities": []string{}, "buckets": []string{}, "workspaces": map[string]string{}}
 }
 
 // warning is msg as a Warning header's value (RFC 9111 5.5): code 299,
