@@ -42,14 +42,7 @@ func TestDockerfileCaddyVersion(t *testing.T) {
 // read; the image is built with the script CI builds with and holds the
 // file; and with only the listed variables set, the file loads.
 func TestProductionCaddyfile(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile("../" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	caddyfile, docs, docker := read("deploy/Caddyfile"), read("docs/deployment.md"), read("Dockerfile")
+	caddyfile, docs, docker := repoFile(t, "deploy/Caddyfile"), repoFile(t, "docs/deployment.md"), repoFile(t, "Dockerfile")
 
 	// What the Caddyfile reads, its comments left out.
 	code := regexp.MustCompile(`(?m)(^|\s)#.*$`).ReplaceAllString(caddyfile, "")
@@ -93,7 +86,7 @@ func TestProductionCaddyfile(t *testing.T) {
 	if !strings.Contains(dockerRun, `-v "$PWD/deploy/Caddyfile:/etc/caddy/Caddyfile:ro"`) {
 		t.Error("the docker run of docs/deployment.md does not mount deploy/Caddyfile")
 	}
-	if !strings.Contains(read(".ci/run"), "deploy/xcaddy-build ") {
+	if !strings.Contains(repoFile(t, ".ci/run"), "deploy/xcaddy-build ") {
 		t.Error(".ci/run does not build with deploy/xcaddy-build, which the Dockerfile runs")
 	}
 
@@ -126,4 +119,14 @@ func names(re *regexp.Regexp, s string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// repoFile is the content of a file of the repository, named from its root.
+func repoFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

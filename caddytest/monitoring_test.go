@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,16 +12,9 @@ import (
 // not. promtool runs the cases (in .ci/run); this test keeps them from
 // being left out.
 func TestAlertsDocumented(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile("../" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	rules := read("examples/monitoring/bucketgate.rules.yml")
-	tests := read("examples/monitoring/bucketgate.rules.test.yml")
-	docs := read("docs/operations.md")
+	rules := repoFile(t, "examples/monitoring/bucketgate.rules.yml")
+	tests := repoFile(t, "examples/monitoring/bucketgate.rules.test.yml")
+	docs := repoFile(t, "docs/operations.md")
 
 	alerts := regexp.MustCompile(`(?m)^      - alert: (\w+)\n((?:        .*\n)+)`).FindAllStringSubmatch(rules, -1)
 	if len(alerts) == 0 {
