@@ -3,8 +3,11 @@ package integration
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 // TestOperatorsView runs the demo and looks at it as an operator would: on
@@ -104,8 +107,21 @@ func TestOperatorsView(t *testing.T) {
 		t.Errorf("signed in %d, not yet %d, remembering %d: %s", signedIn, notYet, remembering, body)
 	}
 	status, _, body = do(t, tester, "GET", "http://localhost:$admin/metrics", "")
-	if status != 200 || !strings.Contains(body, `caddy_bucketgate_upstream_sessions{state="signed_in",upstream_api="b2"} 1`) {
-		t.Errorf("metrics without the session gauge: %d", status)
+	if status != 200 || !regexp.MustCompile(`caddy_bucketgate_upstream_sessions\{server="srv\d+",state="signed_in",upstream_api="b2"\} 1`).MatchString(body) {
+		t.Errorf("metrics without the session gauge, by server: %d", status)
+	}
+	if !regexp.MustCompile(`caddy_bucketgate_decisions_total\{api="b2",call="update",outcome="forwarded",refusal="",server="srv\d+"\} 1`).MatchString(body) {
+		t.Errorf("metrics without the update's decision, by server")
+	}
+	// What promtool check metrics checks of an exposition.
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "caddy_bucketgate_") {
+			t.Errorf("%s: %s", p.Metric, p.Text)
+		}
 	}
 }
 

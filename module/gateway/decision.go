@@ -22,6 +22,8 @@ import (
 // messages are written not to quote the body, and the body's secrets (keys,
 // tokens) must never reach a log.
 type decision struct {
+	// server is the Caddy server the call came to, for the metrics.
+	server   string
 	api      string
 	call     dialect.Op
 	key      string // a key id, never a secret or token
@@ -249,6 +251,6 @@ func (d *decision) observe(took time.Duration) {
 	if d.kind != 0 {
 		refusal = d.kind.String()
 	}
-	decisionsTotal.WithLabelValues(d.api, call, d.outcome, refusal).Inc()
-	decisionSeconds.WithLabelValues(d.api, call).Observe(took.Seconds())
+	decisionsTotal.WithLabelValues(d.server, d.api, call, d.outcome, refusal).Inc()
+	decisionSeconds.WithLabelValues(d.server, d.api, call).Observe(took.Seconds())
 }

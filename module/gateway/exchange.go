@@ -96,7 +96,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 // all of its upstream work, and logs and counts what it came to.
 func (h *Handler) decide(x *exchange, handle func(*exchange) error) error {
 	start := time.Now()
-	x.d.api, x.d.call = h.clientSide.Name(), x.call.Op
+	x.d.server, x.d.api, x.d.call = serverName(x.r), h.clientSide.Name(), x.call.Op
 	ctx, cancel := context.WithTimeout(x.r.Context(), time.Duration(h.UpstreamTimeout))
 	defer cancel()
 	x.r = x.r.WithContext(ctx)

@@ -8,15 +8,17 @@ import (
 
 // The gateway's metrics. They are created once and registered with every
 // configuration's registry, since Caddy makes a new registry on each load.
-// Labels are few and bounded: never a key, a bucket, or any value a client
+// Labels are few and bounded by the configuration, as Caddy's own HTTP
+// metrics are: the server (as Caddy names it: srv0, or the name given in
+// the servers global option), never a key, a bucket, or any value a client
 // sent.
 var (
 	decisionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy",
 		Subsystem: "bucketgate",
 		Name:      "decisions_total",
-		Help:      "Calls the gateway decided on, by API, call, outcome and refusal kind.",
-	}, []string{"api", "call", "outcome", "refusal"})
+		Help:      "Calls the gateway decided on, by server, API, call, outcome and refusal kind.",
+	}, []string{"server", "api", "call", "outcome", "refusal"})
 	lockWaits = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "caddy",
 		Subsystem: "bucketgate",
@@ -33,9 +35,9 @@ var (
 		Namespace: "caddy",
 		Subsystem: "bucketgate",
 		Name:      "decision_duration_seconds",
-		Help:      "Time from a call's arrival to the gateway's answer, upstream included, by API and call.",
+		Help:      "Time from a call's arrival to the gateway's answer, upstream included, by server, API and call.",
 		Buckets:   prometheus.DefBuckets,
-	}, []string{"api", "call"})
+	}, []string{"server", "api", "call"})
 )
 
 // upstreamSessions is read from the loaded handlers when metrics are
@@ -44,22 +46,23 @@ var upstreamSessions upstreamSessionCollector
 
 var upstreamSessionsDesc = prometheus.NewDesc("caddy_bucketgate_upstream_sessions",
 	"Gateway-mode handlers by the state of their own sign-in at the B2 upstream: signed_in (holding an unexpired token the upstream has not refused), failing (the last sign-in failed and no usable token is held), or not_yet (no call has needed one yet).",
-	[]string{"upstream_api", "state"}, nil)
+	[]string{"server", "upstream_api", "state"}, nil)
 
 type upstreamSessionCollector struct{}
 
 func (upstreamSessionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- upstreamSessionsDesc }
 
 func (upstreamSessionCollector) Collect(ch chan<- prometheus.Metric) {
-	counts := map[[2]string]int{}
+	where := servers()
+	counts := map[[3]string]int{}
 	loaded.each(func(h *Handler) {
 		if h.session == nil || h.Mode != modeGateway {
 			return
 		}
-		counts[[2]string{h.UpstreamAPI, h.session.status().State}]++
+		counts[[3]string{where[h].name, h.UpstreamAPI, h.session.status().State}]++
 	})
 	for labels, n := range counts {
-		ch <- prometheus.MustNewConstMetric(upstreamSessionsDesc, prometheus.GaugeValue, float64(n), labels[0], labels[1])
+		ch <- prometheus.MustNewConstMetric(upstreamSessionsDesc, prometheus.GaugeValue, float64(n), labels[0], labels[1], labels[2])
 	}
 }
 

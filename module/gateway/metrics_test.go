@@ -18,8 +18,8 @@ func TestMetrics(t *testing.T) {
 	if err := (&Handler{API: "b2"}).Provision(ctx); err != nil {
 		t.Fatalf("second provision: %v", err)
 	}
-	forwarded := decisionsTotal.WithLabelValues("b2", "update", "forwarded", "")
-	refused := decisionsTotal.WithLabelValues("b2", "update", "refused", "bad_request")
+	forwarded := decisionsTotal.WithLabelValues("", "b2", "update", "forwarded", "")
+	refused := decisionsTotal.WithLabelValues("", "b2", "update", "refused", "bad_request")
 	before, beforeRefused := testutil.ToFloat64(forwarded), testutil.ToFloat64(refused)
 
 	const secret = "4_SECRET_TOKEN"

@@ -451,7 +451,7 @@ func TestMisbehavingUpstream(t *testing.T) {
 				up.target, up.act = func(r *http.Request, _ int) bool { return m.isUpdate(r) }, b.act
 				up.mu.Unlock()
 				want := b.want(m)
-				metric := decisionsTotal.WithLabelValues(m.api, "update", want.outcome, want.refusal)
+				metric := decisionsTotal.WithLabelValues("", m.api, "update", want.outcome, want.refusal)
 				before := testutil.ToFloat64(metric)
 
 				w := httptest.NewRecorder()

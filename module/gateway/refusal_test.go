@@ -19,7 +19,7 @@ func TestEveryRefusalIsDecided(t *testing.T) {
 		h, logs := newHandler(t, &Handler{API: "flashback", Mode: "gateway",
 			Keys:     []auth.Key{{ID: "k1", Secret: "k1-secret-value", Workspaces: map[string]string{"demo-workspace": "WRITE"}}},
 			Upstream: &UpstreamCredentials{Token: "demo-token"}})
-		counted := decisionsTotal.WithLabelValues("flashback", "other", outcomeRefused, "forbidden")
+		counted := decisionsTotal.WithLabelValues("", "flashback", "other", outcomeRefused, "forbidden")
 		before := testutil.ToFloat64(counted)
 		r := httptest.NewRequest(http.MethodGet, "/repo", nil)
 		r.Header.Set("Authorization", "Bearer k1-secret-value")
@@ -37,7 +37,7 @@ func TestEveryRefusalIsDecided(t *testing.T) {
 	t.Run("routed call with an unknown token", func(t *testing.T) {
 		h, logs := newHandler(t, &Handler{API: "b2", LocalState: true,
 			Upstream: &UpstreamCredentials{Realm: "https://api.backblazeb2.com"}})
-		counted := decisionsTotal.WithLabelValues("b2", "other", outcomeRefused, "unauthenticated")
+		counted := decisionsTotal.WithLabelValues("", "b2", "other", outcomeRefused, "unauthenticated")
 		before := testutil.ToFloat64(counted)
 		r := httptest.NewRequest(http.MethodPost, "/b2api/v3/b2_list_file_names", strings.NewReader(`{"bucketId":"b1"}`))
 		r.Header.Set("Authorization", "4_never_signed_in")
