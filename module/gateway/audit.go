@@ -128,7 +128,7 @@ func (h *Handler) audit(ctx context.Context, srv *caddyhttp.Server) auditStatus 
 		vars := h.policyVariables(dialect.OpUpdate, withoutNulls(state), state, principal)
 		var failed []auditedPolicy
 		for _, p := range policies {
-			result, _ := evaluate(ctx, p, vars)
+			result, _ := evaluate(p, vars)
 			if result == resultPass {
 				continue
 			}
