@@ -234,6 +234,9 @@ func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 	return dialect.Invalid(vs)
 }
 
+// Contract implements dialect.Dialect.
+func (d *Dialect) Contract(op dialect.Op) *schema.Schema { return d.writes[op] }
+
 // BucketID implements dialect.Dialect: a creation names none.
 func (*Dialect) BucketID(u *dialect.Document) string {
 	id, _ := u.Str("bucketId")

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
+	"github.com/bucketgate/bucketgate/internal/schema"
 )
 
 // Op is the kind of call a dialect recognised.
@@ -79,6 +80,9 @@ type Dialect interface {
 	// Validate checks a write against its operation's contract: the schema
 	// and the rules a schema cannot express, reporting every failure at once.
 	Validate(u *Document) *Error
+	// Contract is the schema writes of op are validated against; nil for a
+	// write without a body.
+	Contract(op Op) *schema.Schema
 	// BucketID returns the id of the bucket a write changes or deletes; ""
 	// for a creation.
 	BucketID(u *Document) string

@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"math"
 	"slices"
 
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
@@ -138,6 +139,16 @@ func (u *Document) Body() ([]byte, error) {
 		}
 	}
 	return u.raw, nil
+}
+
+// Size is the length, in bytes, of the document as it will be sent: no
+// list, map or string in it holds more values than that. A document that
+// cannot be encoded has no bound.
+func (u *Document) Size() int {
+	if u.edited && u.encode() != nil {
+		return math.MaxInt
+	}
+	return len(u.raw)
 }
 
 // encode makes the map the body to send.

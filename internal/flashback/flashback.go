@@ -179,6 +179,9 @@ func (d *Dialect) Validate(u *dialect.Document) *dialect.Error {
 	return dialect.Invalid(vs)
 }
 
+// Contract implements dialect.Dialect: a deletion has no body, and none.
+func (d *Dialect) Contract(op dialect.Op) *schema.Schema { return d.writes[op] }
+
 // BucketID implements dialect.Dialect: Flashback names the bucket in the path.
 func (*Dialect) BucketID(u *dialect.Document) string { return u.Call.BucketID }
 

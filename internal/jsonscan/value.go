@@ -170,6 +170,41 @@ func (v Value) Items() iter.Seq2[int, Value] {
 	}
 }
 
+// Cursor steps through the elements of an array or the members of an
+// object, for a caller that must hold its place between calls (an
+// interpreter's iterator) rather than range over Items or Members.
+type Cursor struct {
+	t          *tree
+	next, left int32
+	object     bool
+}
+
+// Cursor is a cursor before the first element or member of v; one that
+// yields nothing when v is neither an array nor an object.
+func (v Value) Cursor() Cursor {
+	switch v.Type() {
+	case Array, Object:
+		return Cursor{t: v.t, next: v.i + 1, left: v.node().n, object: v.Type() == Object}
+	}
+	return Cursor{}
+}
+
+// Next is the next element (key is the zero Value) or member, false after
+// the last.
+func (c *Cursor) Next() (key, val Value, ok bool) {
+	if c.left == 0 {
+		return Value{}, Value{}, false
+	}
+	c.left--
+	if c.object {
+		key, val = Value{c.t, c.next}, Value{c.t, c.next + 1}
+	} else {
+		val = Value{c.t, c.next}
+	}
+	c.next = c.t.nodes[val.i].end
+	return key, val, true
+}
+
 // Any returns v with the types gojsonschema and encoding/json use:
 // map[string]any, []any, string, json.Number, bool and nil (also for the
 // zero Value). Each map and slice is made at its final size.

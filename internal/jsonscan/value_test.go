@@ -46,6 +46,7 @@ func agrees(t *testing.T, v Value, want any, path string) {
 		if n != len(w) {
 			t.Fatalf("%s: %d items yielded, want %d", path, n, len(w))
 		}
+		cursorAgrees(t, v, path)
 	case map[string]any:
 		if v.Type() != Object || v.Len() != len(w) {
 			t.Fatalf("%s: got %v of %d, want an object of %d", path, v.Type(), v.Len(), len(w))
@@ -66,8 +67,37 @@ func agrees(t *testing.T, v Value, want any, path string) {
 		if n != len(w) {
 			t.Fatalf("%s: %d members yielded, want %d", path, n, len(w))
 		}
+		cursorAgrees(t, v, path)
 		if v.Get("\x00absent").Exists() {
 			t.Fatalf("%s: an absent member exists", path)
+		}
+	}
+}
+
+// cursorAgrees requires v's Cursor to step through what Items or Members
+// yield, in the same order, and then stop.
+func cursorAgrees(t *testing.T, v Value, path string) {
+	t.Helper()
+
+	c := v.Cursor()
+	check := func(key, val Value) {
+		k, e, ok := c.Next()
+		if !ok || k != key || e != val {
+			t.Fatalf("%s: the cursor yields %v %v %v, the range %v %v", path, k, e, ok, key, val)
+		}
+	}
+	if v.Type() == Array {
+		for _, e := range v.Items() {
+			check(Value{}, e)
+		}
+	} else {
+		for k, e := range v.Members() {
+			check(k, e)
+		}
+	}
+	for range 2 {
+		if _, _, ok := c.Next(); ok {
+			t.Fatalf("%s: the cursor goes on after the last", path)
 		}
 	}
 }
@@ -106,6 +136,12 @@ func TestZeroValueAndWrongTypes(t *testing.T) {
 	}
 	for range v.Get("a").Members() {
 		t.Error("an array has members")
+	}
+	for _, scalar := range []Value{v.Get("s"), zero} {
+		c := scalar.Cursor()
+		if _, _, ok := c.Next(); ok {
+			t.Error("a cursor over a string or no value yields")
+		}
 	}
 	if _, ok := v.Get("s").Bool(); ok {
 		t.Error("a string reads as a bool")

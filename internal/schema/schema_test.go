@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/bucketgate/bucketgate/internal/jsonscan"
+	"github.com/bucketgate/bucketgate/schemas"
 )
 
 func TestSchemaMessages(t *testing.T) {
@@ -39,4 +41,47 @@ func TestSchemaMessages(t *testing.T) {
 	if _, err := Compile([]byte(`{"type":"nonsense"}`)); err == nil {
 		t.Error("a schema that does not compile was accepted")
 	}
+}
+
+// TestBound: what a built-in schema bounds, by path, as CEL's cost
+// estimator names paths; nothing where it sets no bound.
+func TestBound(t *testing.T) {
+	s, err := Compile(schemas.B2UpdateBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path []string
+		want uint64
+		ok   bool
+	}{
+		{[]string{"lifecycleRules"}, 100, true},
+		{[]string{"corsRules"}, 100, true},
+		{[]string{"bucketInfo"}, 10, true},
+		{[]string{"bucketInfo", "@keys"}, 0, false},
+		{[]string{"corsRules", "@items", "corsRuleName"}, 50, true},
+		{[]string{"corsRules", "@items", "allowedOrigins"}, 0, false},
+		{[]string{"accountId"}, 64, true},
+		{[]string{"nonsense"}, 0, false},
+	} {
+		if got, ok := s.Bound(tc.path); got != tc.want || ok != tc.ok {
+			t.Errorf("%v: %d %v, want %d %v", tc.path, got, ok, tc.want, tc.ok)
+		}
+	}
+	user, err := Load(writeSchema(t, `{"type":"object","properties":{"a":{"type":"array","maxItems":3}}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := user.Bound([]string{"a"}); ok {
+		t.Error("a user's schema, which has no fast path, gave a bound")
+	}
+}
+
+func writeSchema(t *testing.T, src string) string {
+	t.Helper()
+	p := t.TempDir() + "/s.json"
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

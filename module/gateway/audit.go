@@ -115,7 +115,7 @@ func (h *Handler) audit(ctx context.Context, srv *caddyhttp.Server) auditStatus 
 		st.Error = derr.Message
 		return st
 	}
-	principal := emptyPrincipal("audit")
+	principal := celValue(emptyPrincipal("audit"))
 	for _, b := range buckets {
 		state := b.Entry
 		name := b.ProviderName
@@ -128,7 +128,7 @@ func (h *Handler) audit(ctx context.Context, srv *caddyhttp.Server) auditStatus 
 		vars := h.policyVariables(dialect.OpUpdate, withoutNulls(state), state, principal)
 		var failed []auditedPolicy
 		for _, p := range policies {
-			result, _ := evaluate(p, vars)
+			result, _ := evaluate(p.metered, vars)
 			if result == resultPass {
 				continue
 			}

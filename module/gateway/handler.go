@@ -177,7 +177,9 @@ type Handler struct {
 	// judge each write.
 	policies []*compiledPolicy
 	byOp     map[dialect.Op][]*compiledPolicy
-	logger   *zap.Logger
+	// vars are what policies read that is the same for many writes.
+	vars   policyConstants
+	logger *zap.Logger
 }
 
 // UpstreamCredentials holds the upstream's sign-in address and the
@@ -249,7 +251,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionIdentity(ctx); err != nil {
 		return err
 	}
-	policies, err := compilePolicies(h.Policies)
+	policies, err := compilePolicies(h.Policies, h.policyBound())
 	if err != nil {
 		return err
 	}
@@ -258,6 +260,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		for _, op := range p.ops {
 			h.byOp[op] = append(h.byOp[op], p)
 		}
+	}
+	if len(policies) > 0 {
+		h.vars = h.newPolicyConstants()
 	}
 	loaded.add(h)
 	return nil

@@ -8,12 +8,15 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
-	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/checker"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bucketgate/bucketgate/internal/dialect"
+	"github.com/bucketgate/bucketgate/internal/schema"
 )
 
 // Policy is a rule of the operator's own over the writes a handler judges,
@@ -70,14 +73,20 @@ const (
 // policyOps are the writes a policy can judge, by their names in On.
 var policyOps = map[string]dialect.Op{"create": dialect.OpCreate, "update": dialect.OpUpdate, "delete": dialect.OpDelete}
 
-// maxPolicyCost bounds what one evaluation of a policy may cost, in CEL's
-// cost units (about one per value visited): ample for a rule over a bucket
-// with the most CORS and lifecycle rules B2 allows, and a bound on an
-// expression that would loop over them in nested comprehensions. An
-// expression without a comprehension (all, exists, map, filter) visits
-// each of its values once, so its cost is bounded by the expression and
-// the write's document, both bounded; only comprehensions are metered,
-// which costs them a little per step.
+// Every evaluation of a policy is bounded in CEL's cost units (about one
+// per value visited), one of two ways. When the policy compiles, CEL's
+// estimator finds the largest write over which the expression provably
+// costs at most maxPolicyCost (unmeteredUpTo): it bounds each list, map and
+// string of request by the write's size in bytes, and by the contract
+// where that says less (a B2 bucket has at most 100 CORS rules), and
+// anything else the policy reads by the largest document the gateway reads
+// (the bucket an upstream answers with). A write within that size runs the
+// policy unmetered, as most writes do under most rules: metering costs a
+// little per step. A larger one is metered as it runs and stopped at
+// maxPolicyCost, ample for the most CORS and lifecycle rules B2 allows and
+// a bound on an expression that would go over them again and again. The
+// audit, whose request is a bucket's state rather than a validated write,
+// always meters.
 const maxPolicyCost = 1_000_000
 
 // policyEnv is the one CEL environment every policy compiles in: the four
@@ -101,6 +110,11 @@ type compiledPolicy struct {
 	Policy
 	ops     []dialect.Op
 	program cel.Program
+	// metered is program with CEL's cost limit on, for writes larger than
+	// unmeteredUpTo bytes and for the audit. program is metered too when
+	// no write is small enough to run without it (unmeteredUpTo is -1).
+	metered       cel.Program
+	unmeteredUpTo int
 	// readsBucket is whether the expression refers to bucket, known when it
 	// is compiled: only writes such a policy judges read the bucket.
 	readsBucket bool
@@ -111,7 +125,7 @@ type compiledPolicy struct {
 // compile checks p, one of a handler's policies, and compiles it: the one
 // place a policy's rules are written, for the Caddyfile adapter (at the
 // policy's file and line) and for Provision.
-func (p Policy) compile() (*compiledPolicy, error) {
+func (p Policy) compile(b sizeBound) (*compiledPolicy, error) {
 	// Each refusal names the policy's subdirective at fault, for its line.
 	bad := func(sub, format string, args ...any) error {
 		return badSetting("policy "+p.Name+" "+sub, "policy %s: "+format, append([]any{p.Name}, args...)...)
@@ -165,27 +179,105 @@ func (p Policy) compile() (*compiledPolicy, error) {
 			c.readsBucket = true
 		}
 	}
-	var opts []cel.ProgramOption
-	if loops(checked.NativeRep().Expr()) {
-		opts = append(opts, cel.CostLimit(maxPolicyCost))
-	}
-	c.program, err = env.Program(checked, append(opts, cel.EvalOptions(cel.OptOptimize))...)
+	optimized := cel.EvalOptions(cel.OptOptimize)
+	c.metered, err = env.Program(checked, optimized, cel.CostLimit(maxPolicyCost))
 	if err != nil {
 		return nil, bad("expression", "expression cannot run: %v", err)
+	}
+	c.program, c.unmeteredUpTo = c.metered, b.unmeteredUpTo(env, checked, c.ops)
+	if c.unmeteredUpTo >= 0 {
+		if c.program, err = env.Program(checked, optimized); err != nil {
+			return nil, bad("expression", "expression cannot run: %v", err)
+		}
 	}
 	return c, nil
 }
 
-// loops reports whether e holds a comprehension, the only CEL construct
-// that visits a value more than once.
-func loops(e celast.Expr) bool {
-	found := false
-	celast.PreOrderVisit(e, celast.NewExprVisitor(func(e celast.Expr) {
-		if e.Kind() == celast.ComprehensionKind {
-			found = true
+// programFor is p's program for a write of size bytes.
+func (p *compiledPolicy) programFor(size int) cel.Program {
+	if size <= p.unmeteredUpTo {
+		return p.program
+	}
+	return p.metered
+}
+
+// sizeBound is what a policy's cost is estimated over.
+type sizeBound struct {
+	// largest is the size of the largest document the gateway reads, a
+	// write or an answer: no list, map or string in it holds more values.
+	largest uint64
+	// contract is the client's schema for each write, nil before the
+	// handler is provisioned (checking a Caddyfile), where nothing but a
+	// document's size bounds a value.
+	contract func(dialect.Op) *schema.Schema
+}
+
+// unmeteredUpTo is the size, in bytes, of the largest write of ops over
+// which the expression costs at most maxPolicyCost; -1 when not even an
+// empty one does (an expression looping over the bucket). A larger write
+// costs at least as much, so the size is found by halving.
+func (b sizeBound) unmeteredUpTo(env *cel.Env, checked *cel.Ast, ops []dialect.Op) int {
+	var contracts []*schema.Schema
+	if b.contract != nil {
+		for _, op := range ops {
+			contracts = append(contracts, b.contract(op))
 		}
-	}))
-	return found
+	}
+	within := func(size uint64) bool {
+		est, err := env.EstimateCost(checked, writeSize{b, size, contracts})
+		return err == nil && est.Max <= maxPolicyCost
+	}
+	if !within(0) {
+		return -1
+	}
+	lo, hi := uint64(0), b.largest
+	if within(hi) {
+		return int(hi)
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if within(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int(lo)
+}
+
+// writeSize estimates a policy's cost over a write of size bytes whose
+// contracts are those of the writes the policy judges.
+type writeSize struct {
+	sizeBound
+	size      uint64
+	contracts []*schema.Schema
+}
+
+func (w writeSize) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
+	path := n.Path()
+	if len(path) == 0 || path[0] != "request" {
+		return &checker.SizeEstimate{Min: 0, Max: w.largest}
+	}
+	most := w.size
+	if len(path) > 1 && len(w.contracts) > 0 {
+		var bound uint64
+		for _, s := range w.contracts {
+			b, ok := uint64(0), false
+			if s != nil {
+				b, ok = s.Bound(path[1:])
+			}
+			if !ok {
+				return &checker.SizeEstimate{Min: 0, Max: most}
+			}
+			bound = max(bound, b)
+		}
+		most = min(most, bound)
+	}
+	return &checker.SizeEstimate{Min: 0, Max: most}
+}
+
+func (writeSize) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
 }
 
 // action is p's action, its default filled in.
@@ -198,7 +290,7 @@ func (p *compiledPolicy) action() string {
 
 // compilePolicies compiles a handler's policies, checking that their names
 // are unique.
-func compilePolicies(ps []Policy) ([]*compiledPolicy, error) {
+func compilePolicies(ps []Policy, b sizeBound) ([]*compiledPolicy, error) {
 	out := make([]*compiledPolicy, 0, len(ps))
 	seen := make(map[string]bool, len(ps))
 	for _, p := range ps {
@@ -206,13 +298,30 @@ func compilePolicies(ps []Policy) ([]*compiledPolicy, error) {
 			return nil, badSetting("policy "+p.Name, "policy %s is written twice: each policy needs a name of its own", p.Name)
 		}
 		seen[p.Name] = true
-		c, err := p.compile()
+		c, err := p.compile(b)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// policyBound is what bounds the documents h's policies read: before
+// Provision, only the handler's limits; after, the client's contracts too.
+func (h *Handler) policyBound() sizeBound {
+	body, answer := h.MaxBodySize, h.MaxResponseSize
+	if body == 0 {
+		body = DefaultMaxBodySize
+	}
+	if answer == 0 {
+		answer = DefaultMaxResponseSize
+	}
+	b := sizeBound{largest: uint64(max(body, answer))}
+	if h.clientSide.Dialect != nil {
+		b.contract = h.clientSide.Contract
+	}
+	return b
 }
 
 // policiesOn are the handler's policies that judge op.
@@ -250,10 +359,10 @@ func (h *Handler) judge(x *exchange, bucket map[string]any) *dialect.Error {
 	if len(ps) == 0 {
 		return nil
 	}
-	vars := h.policyVars(x, bucket)
+	vars, size := h.policyVars(x, bucket)
 	var denials []string
 	for _, p := range ps {
-		result, reason := evaluate(p, vars)
+		result, reason := evaluate(p.programFor(size), vars)
 		p.count(x.d.server, result)
 		if result == resultPass {
 			continue
@@ -276,12 +385,12 @@ func (h *Handler) judge(x *exchange, bucket map[string]any) *dialect.Error {
 	return nil
 }
 
-// evaluate runs p, failing closed: an expression that errors, exceeds its
+// evaluate runs a policy's program, failing closed: an expression that errors, exceeds its
 // cost, or gives anything but true or false counts as failing. CEL turns a
 // panic in an evaluation into an error; nothing a policy does can crash the
 // gateway.
-func evaluate(p *compiledPolicy, vars interpreter.Activation) (result, reason string) {
-	out, _, err := p.program.Eval(vars)
+func evaluate(program cel.Program, vars interpreter.Activation) (result, reason string) {
+	out, _, err := program.Eval(vars)
 	switch {
 	case err != nil:
 		return resultError, capped(err.Error())
@@ -315,38 +424,108 @@ func (p *compiledPolicy) count(server, result string) {
 	}
 }
 
-// policyVars are the variables the policies of one write read.
-func (h *Handler) policyVars(x *exchange, bucket map[string]any) interpreter.Activation {
-	request, _ := x.doc.Tree().Native(true).(map[string]any)
-	if x.doc.Call.Op == dialect.OpDelete && len(request) == 0 {
+// policyVars are the variables the policies of one write read, and the
+// size of its request.
+func (h *Handler) policyVars(x *exchange, bucket map[string]any) (interpreter.Activation, int) {
+	var request any = celJSON(x.doc.Tree())
+	size := x.doc.Size()
+	if x.doc.Call.Op == dialect.OpDelete && x.doc.Tree().Len() == 0 {
 		// A deletion without a body (Flashback) names its bucket in the path.
 		request = map[string]any{"bucketId": x.doc.Call.BucketID}
+		size = len(`{"bucketId":""}`) + len(x.doc.Call.BucketID)
 	}
-	return h.policyVariables(x.doc.Call.Op, request, bucket, h.principal(x.who))
+	return h.policyVariables(x.doc.Call.Op, request, bucket, h.principal(x.who)), size
 }
 
 // policyVariables are the variables of one write's evaluations, made once
 // for all its policies.
-func (h *Handler) policyVariables(op dialect.Op, request, bucket, principal map[string]any) interpreter.Activation {
-	vars := map[string]any{
-		"call":      map[string]string{"op": callNames[op], "api": h.clientSide.Name()},
-		"request":   request,
-		"principal": principal,
-		"bucket":    nil,
-	}
+func (h *Handler) policyVariables(op dialect.Op, request any, bucket map[string]any, principal ref.Val) interpreter.Activation {
+	a := &policyActivation{call: h.vars.calls[op], request: request, bucket: types.NullValue, principal: principal}
 	if bucket != nil {
-		vars["bucket"] = bucket
+		a.bucket = bucket
 	}
-	act, _ := interpreter.NewActivation(vars)
-	return act
+	return a
+}
+
+// policyActivation is one write's variables.
+type policyActivation struct {
+	call            ref.Val
+	request, bucket any
+	principal       ref.Val
+}
+
+func (a *policyActivation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "call":
+		return a.call, true
+	case "request":
+		return a.request, true
+	case "bucket":
+		return a.bucket, true
+	case "principal":
+		return a.principal, true
+	}
+	return nil, false
+}
+
+func (*policyActivation) Parent() interpreter.Activation { return nil }
+
+// policyConstants are what policies read that does not change from one
+// write to the next, made into CEL values once: the call variable of each
+// write, and the principal of a caller no credential names and of each
+// gateway key.
+type policyConstants struct {
+	calls     map[dialect.Op]ref.Val
+	anonymous ref.Val
+	// keys are the principals of gateway keys, by key id, made on a key's
+	// first write: a handler's keys stay what they are until a reload
+	// provisions a new handler.
+	keys *sync.Map
+}
+
+func (h *Handler) newPolicyConstants() policyConstants {
+	c := policyConstants{calls: make(map[dialect.Op]ref.Val), anonymous: celValue(emptyPrincipal(h.Mode)), keys: new(sync.Map)}
+	for op := range policyOps {
+		c.calls[policyOps[op]] = celValue(map[string]string{"op": op, "api": h.clientSide.Name()})
+	}
+	return c
+}
+
+// celValue is v, of the types the principal and call variables hold, as a
+// CEL value made whole once, so that reading it converts nothing again.
+func celValue(v any) ref.Val {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[ref.Val]ref.Val, len(v))
+		for k, e := range v {
+			m[types.String(k)] = celValue(e)
+		}
+		return types.NewRefValMap(types.DefaultTypeAdapter, m)
+	case map[string]string:
+		m := make(map[ref.Val]ref.Val, len(v))
+		for k, e := range v {
+			m[types.String(k)] = types.String(e)
+		}
+		return types.NewRefValMap(types.DefaultTypeAdapter, m)
+	case []string:
+		l := make([]ref.Val, len(v))
+		for i, e := range v {
+			l[i] = types.String(e)
+		}
+		return types.NewRefValList(types.DefaultTypeAdapter, l)
+	}
+	return types.DefaultTypeAdapter.NativeToValue(v)
 }
 
 // principal is the caller as policies see it. What a mode cannot know is
 // an empty value: a plain passthrough caller has no id.
-func (h *Handler) principal(c *caller) map[string]any {
-	p := emptyPrincipal(h.Mode)
+func (h *Handler) principal(c *caller) ref.Val {
 	switch {
 	case c.key != nil:
+		if p, ok := h.vars.keys.Load(c.key.KeyID); ok {
+			return p.(ref.Val)
+		}
+		p := emptyPrincipal(h.Mode)
 		workspaces := make(map[string]string, len(c.key.Workspaces))
 		for ws, role := range c.key.Workspaces {
 			workspaces[ws] = role.String()
@@ -355,13 +534,18 @@ func (h *Handler) principal(c *caller) map[string]any {
 		if c.key.Buckets != nil {
 			p["buckets"] = c.key.Buckets
 		}
+		v, _ := h.vars.keys.LoadOrStore(c.key.KeyID, celValue(p))
+		return v.(ref.Val)
 	case c.remembered != nil:
+		// What the upstream granted a token is its own for each caller.
+		p := emptyPrincipal(h.Mode)
 		p["id"], p["capabilities"] = c.remembered.KeyID, c.remembered.Capabilities
 		if c.remembered.Buckets != nil {
 			p["buckets"] = c.remembered.Buckets
 		}
+		return celValue(p)
 	}
-	return p
+	return h.vars.anonymous
 }
 
 // emptyPrincipal is a principal of mode that no credential names.

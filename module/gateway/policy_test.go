@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bucketgate/bucketgate/internal/auth"
+	"github.com/bucketgate/bucketgate/internal/dialect"
 )
 
 // TestPolicies: an operator's policies judge the writes they name, after
@@ -177,5 +178,108 @@ func TestPoliciesCannotHangOrCrash(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the policy ran for %v", took)
+	}
+}
+
+// TestPolicyCostBound: a policy runs unmetered only over writes whose size,
+// and the contract of the writes it judges, bound what it can cost; larger
+// writes, and the audit, whose request no contract bounds, are metered.
+func TestPolicyCostBound(t *testing.T) {
+	const (
+		twice = `!has(request.lifecycleRules) || request.lifecycleRules.all(r, request.lifecycleRules.all(s, true))`
+		cors  = `!has(request.corsRules) || request.corsRules.all(r, r.allowedOrigins.all(o, o.endsWith('.example.com')))`
+		// unmetered up to: any write, some, none.
+		always, some, none = 1, 0, -1
+	)
+	cases := []struct {
+		api, expression string
+		unmetered       int
+	}{
+		// B2 allows at most 100 lifecycle rules: one pass, or two nested, is bounded.
+		{"b2", `!has(request.lifecycleRules) || request.lifecycleRules.all(r, !has(r.daysFromHidingToDeleting) || r.daysFromHidingToDeleting >= 30)`, always},
+		{"b2", twice, always},
+		{"b2", `!has(request.bucketInfo) || size(request.bucketInfo) <= 10`, always},
+		// B2 bounds no CORS rule's list of origins: only the write's size does.
+		{"b2", cors, some},
+		// Nothing but the largest answer bounds the bucket an upstream answers with.
+		{"b2", `bucket.corsRules.all(a, bucket.corsRules.all(b, a == b))`, none},
+		// Flashback documents no bound on a bucket's lists.
+		{"flashback", twice, some},
+		{"flashback", `[1,2,3].all(a, [1,2,3].all(b, a <= b || b < a))`, always},
+		{"flashback", `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))`, none},
+	}
+	for _, c := range cases {
+		h, _ := newHandler(t, &Handler{API: c.api, Policies: []Policy{{Name: "p", Expression: c.expression}}})
+		p := h.policies[0]
+		got := some
+		switch {
+		case p.unmeteredUpTo < 0:
+			got = none
+		case uint64(p.unmeteredUpTo) >= h.policyBound().largest:
+			got = always
+		case p.unmeteredUpTo < 256:
+			t.Errorf("%s %s: unmetered only up to %d bytes, less than a write's smallest", c.api, c.expression, p.unmeteredUpTo)
+		}
+		if got != c.unmetered {
+			t.Errorf("%s %s: unmetered up to %d bytes, want class %d", c.api, c.expression, p.unmeteredUpTo, c.unmetered)
+		}
+		if (p.programFor(p.unmeteredUpTo) == p.metered) != (got == none) || p.programFor(p.unmeteredUpTo+1) != p.metered {
+			t.Errorf("%s %s: the program for a write of its size is not the one its bound says", c.api, c.expression)
+		}
+	}
+
+	h, _ := newHandler(t, &Handler{API: "b2", Policies: []Policy{{Name: "p", Expression: twice}}})
+	rules := make([]any, 3000)
+	for i := range rules {
+		rules[i] = map[string]any{"fileNamePrefix": "", "daysFromHidingToDeleting": 1}
+	}
+	vars := h.policyVariables(dialect.OpUpdate, map[string]any{"lifecycleRules": rules}, nil, celValue(emptyPrincipal("audit")))
+	if result, reason := evaluate(h.policies[0].metered, vars); result != resultError || !strings.Contains(reason, "cost") {
+		t.Errorf("the audit's evaluation over 3000 rules gave %s %q, want it stopped by its cost limit", result, reason)
+	}
+}
+
+// TestPolicyPrincipal: what policies read of each kind of caller, and that
+// a gateway key's principal, made once, is the same on its next write.
+func TestPolicyPrincipal(t *testing.T) {
+	h, _ := newHandler(t, &Handler{API: "b2", Policies: []Policy{{Name: "p", Expression: "true"}}})
+	key := &auth.Principal{KeyID: "k1", Name: "release", Capabilities: []string{"readBuckets", "writeBuckets"},
+		Buckets: []string{"b1"}, Workspaces: map[string]auth.Role{"ws1": auth.RoleAdmin}}
+	callers := map[string]*caller{
+		"key":              {key: key},
+		"every-bucket key": {key: &auth.Principal{KeyID: "k2", Capabilities: []string{"readBuckets"}}},
+		"remembered":       {remembered: &auth.Remembered{KeyID: "up1", Capabilities: []string{"listBuckets"}, Buckets: []string{}}},
+		"anonymous":        {},
+	}
+	cases := []struct {
+		caller, expression string
+	}{
+		{"key", `principal.id == 'k1' && principal.name == 'release' && principal.mode == 'passthrough'`},
+		{"key", `'writeBuckets' in principal.capabilities && size(principal.capabilities) == 2`},
+		{"key", `principal.buckets == ['b1'] && principal.workspaces['ws1'] == 'ADMIN'`},
+		{"every-bucket key", `principal.buckets == [] && principal.workspaces == {} && principal.name == ''`},
+		{"remembered", `principal.id == 'up1' && principal.capabilities == ['listBuckets'] && principal.buckets == []`},
+		{"anonymous", `principal.id == '' && principal.capabilities.all(c, false) && size(principal.workspaces) == 0`},
+	}
+	env, err := policyEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		checked, issues := env.Compile(c.expression)
+		if issues.Err() != nil {
+			t.Fatal(issues.Err())
+		}
+		program, err := env.Program(checked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := h.policyVariables(dialect.OpUpdate, map[string]any{}, nil, h.principal(callers[c.caller]))
+		if result, reason := evaluate(program, vars); result != resultPass {
+			t.Errorf("%s: %s gives %s %s", c.caller, c.expression, result, reason)
+		}
+	}
+	if h.principal(callers["key"]) != h.principal(&caller{key: key}) {
+		t.Error("a gateway key's principal is made again for each write")
 	}
 }

@@ -50,7 +50,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func newHandler(t *testing.T, h *Handler) (*Handler, *observer.ObservedLogs) {
+func newHandler(t testing.TB, h *Handler) (*Handler, *observer.ObservedLogs) {
 	t.Helper()
 	ctx, cancel := testContext(t)
 	t.Cleanup(cancel)
