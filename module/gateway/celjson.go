@@ -44,6 +44,28 @@ func celJSON(v jsonscan.Value) ref.Val {
 	return types.NullValue
 }
 
+// convertNative is v as the Go value t, where it is one: CEL asks for a
+// native value where a function of Go's takes one.
+func convertNative(v jsonscan.Value, t reflect.Type) (any, error) {
+	native := v.Native(true)
+	if native != nil && reflect.TypeOf(native).AssignableTo(t) {
+		return native, nil
+	}
+	return nil, fmt.Errorf("type conversion error from %T to %v", native, t)
+}
+
+// convertType is v, a map or a list, as the CEL type t: itself, or its
+// type.
+func convertType(v ref.Val, t ref.Type) ref.Val {
+	switch t {
+	case v.Type():
+		return v
+	case types.TypeType:
+		return v.Type().(ref.Val)
+	}
+	return types.NewErr("type conversion error from %s to %s", v.Type().TypeName(), t.TypeName())
+}
+
 // jsonMap is a JSON object as a CEL map from strings.
 type jsonMap struct{ v jsonscan.Value }
 
@@ -52,23 +74,9 @@ var (
 	_ traits.Lister = jsonList{}
 )
 
-func (m jsonMap) ConvertToNative(t reflect.Type) (any, error) {
-	native := m.v.Native(true)
-	if reflect.TypeOf(native).AssignableTo(t) {
-		return native, nil
-	}
-	return nil, fmt.Errorf("type conversion error from map to %v", t)
-}
+func (m jsonMap) ConvertToNative(t reflect.Type) (any, error) { return convertNative(m.v, t) }
 
-func (m jsonMap) ConvertToType(t ref.Type) ref.Val {
-	switch t {
-	case types.MapType:
-		return m
-	case types.TypeType:
-		return types.MapType
-	}
-	return types.NewErr("type conversion error from map to %s", t.TypeName())
-}
+func (m jsonMap) ConvertToType(t ref.Type) ref.Val { return convertType(m, t) }
 
 func (m jsonMap) Equal(other ref.Val) ref.Val {
 	o, ok := other.(traits.Mapper)
@@ -143,23 +151,9 @@ func (m jsonMap) Iterator() traits.Iterator { return &jsonIterator{c: m.v.Cursor
 // jsonList is a JSON array as a CEL list.
 type jsonList struct{ v jsonscan.Value }
 
-func (l jsonList) ConvertToNative(t reflect.Type) (any, error) {
-	native := l.v.Native(true)
-	if reflect.TypeOf(native).AssignableTo(t) {
-		return native, nil
-	}
-	return nil, fmt.Errorf("type conversion error from list to %v", t)
-}
+func (l jsonList) ConvertToNative(t reflect.Type) (any, error) { return convertNative(l.v, t) }
 
-func (l jsonList) ConvertToType(t ref.Type) ref.Val {
-	switch t {
-	case types.ListType:
-		return l
-	case types.TypeType:
-		return types.ListType
-	}
-	return types.NewErr("type conversion error from list to %s", t.TypeName())
-}
+func (l jsonList) ConvertToType(t ref.Type) ref.Val { return convertType(l, t) }
 
 func (l jsonList) Equal(other ref.Val) ref.Val {
 	o, ok := other.(traits.Lister)

@@ -30,6 +30,7 @@ var celExpressions = []string{
 	`has(request.n) && request.n == 3.0`,
 	`has(request.s) && request.s.startsWith('x')`,
 	`request.map(k, k).size() == size(request)`,
+	`has(request.ls) && request.ls.join(',') == 'a,b'`,
 }
 
 // FuzzCELJSON: a policy reads a write's document the same whether CEL is
@@ -38,6 +39,7 @@ var celExpressions = []string{
 func FuzzCELJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
+		`{"ls":["a","b"],"a":{"ls":["c"]}}`,
 		`{"a":{"b":1},"n":3,"s":"xy","l":[1,2.5,"x",{"a":null},[true]]}`,
 		`{"a":null,"n":null,"l":[]}`,
 		`{"a":{"b":1.0},"n":3.0,"l":[null]}`,
