@@ -1,7 +1,8 @@
 // Package bucketgate registers the bucketgate gateway, http.handlers.bucketgate
-// (Caddyfile directive bucketgate), and its admin API endpoint,
-// admin.api.bucketgate (GET /bucketgate/status). It is what
-// `xcaddy build --with github.com/bucketgate/bucketgate` compiles in.
+// (Caddyfile directive bucketgate), and its admin API endpoints,
+// admin.api.bucketgate (GET /bucketgate/status and GET /bucketgate/audit).
+// It is what `xcaddy build --with github.com/bucketgate/bucketgate`
+// compiles in.
 //
 // The emulators, in-memory stand-ins for the storage APIs used by the demo
 // and the tests, are not part of it: they are one more, opt-in import,

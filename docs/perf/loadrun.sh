@@ -10,7 +10,12 @@
 # one upstream process (docs/perf/upstream.Caddyfile), on 127.0.0.1:18701-18703.
 # Every request's body differs (docs/perf/update.lua). BIN names the binary
 # (default: built from this checkout); WRK_ARGS the connections and threads;
-# PAIRS how many pairs compare runs (default 5). On a shared machine whose
+# PAIRS how many pairs compare runs (default 5). LOGS=1 runs production-shaped:
+# both proxies write a JSON access log to a file, as a site with logging
+# does (bucketgate's decision then rides on the access line). PIN=1 gives
+# the proxy process a core of its own (taskset: core 1 for the proxies, core
+# 0 for wrk and the upstream), so its CPU per update is its own work, not
+# time shared with the load generator. On a shared machine whose
 # speed drifts over tens of seconds, many short pairs (PAIRS=21, 4 seconds)
 # give a steadier median than a few long ones.
 #
@@ -44,17 +49,30 @@ pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT
 
-"$BIN" run --config docs/perf/upstream.Caddyfile >/dev/null 2>&1 &
+loadpin=() proxypin=()
+if [[ ${PIN:-} == 1 ]]; then
+	loadpin=(taskset -c 0) proxypin=(taskset -c 1)
+fi
+"${loadpin[@]}" "$BIN" run --config docs/perf/upstream.Caddyfile >/dev/null 2>&1 &
 upstream=$!
 pids+=($upstream)
-# bucketgate logs each decision; to /dev/null, so the disk is not part of the run
-"$BIN" run --config docs/perf/proxy.Caddyfile >/dev/null 2>&1 &
+# Without LOGS, bucketgate's own decision lines go to /dev/null, so the disk
+# is not part of the run; with LOGS, both sites' access lines go to files.
+proxyConfig=docs/perf/proxy.Caddyfile
+if [[ ${LOGS:-} == 1 ]]; then
+	proxyConfig=$work/proxy.Caddyfile
+	awk -v dir="$work" '
+		{ print }
+		/^:187[0-9][0-9] \{$/ { port = substr($1, 2, 5); printf "\tlog {\n\t\toutput file %s/access-%s.log {\n\t\t\troll_size 50MiB\n\t\t\troll_keep 1\n\t\t\troll_uncompressed\n\t\t}\n\t\tformat json\n\t}\n", dir, port }
+	' docs/perf/proxy.Caddyfile >"$proxyConfig"
+fi
+"${proxypin[@]}" "$BIN" run --config "$proxyConfig" >/dev/null 2>&1 &
 proxy=$!
 pids+=($proxy)
 ports="18701 18702 18703"
 if [[ $mode == ab ]]; then
-	sed 's/:18702 {/:18712 {/; s/:18703 {/:18713 {/' docs/perf/proxy.Caddyfile >"$work/proxyB.Caddyfile"
-	"$binB" run --config "$work/proxyB.Caddyfile" >/dev/null 2>&1 &
+	sed 's/:18702 {/:18712 {/; s/:18703 {/:18713 {/; s/access-1870/access-1871/' "$proxyConfig" >"$work/proxyB.Caddyfile"
+	"${proxypin[@]}" "$binB" run --config "$work/proxyB.Caddyfile" >/dev/null 2>&1 &
 	proxyB=$!
 	pids+=($proxyB)
 	ports="$ports 18713"
@@ -70,7 +88,7 @@ done
 url() { echo "http://127.0.0.1:$1"; }
 # run PORT SECONDS: prints "requests/s p50 p99" (latencies in microseconds)
 run() {
-	wrk $WRK_ARGS -d"$2"s --latency -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out"
+	"${loadpin[@]}" wrk $WRK_ARGS -d"$2"s --latency -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out"
 	awk '
 		function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; if (v ~ /s$/) return v*1000000; return v }
 		/Requests\/sec/ { rps = $2 }
@@ -107,7 +125,7 @@ compare)
 	;;
 memory)
 	secs=${secs:-600}
-	wrk $WRK_ARGS -d"$secs"s -s docs/perf/update.lua "$(url 18703)" >"$work/wrk.out" &
+	"${loadpin[@]}" wrk $WRK_ARGS -d"$secs"s -s docs/perf/update.lua "$(url 18703)" >"$work/wrk.out" &
 	load=$!
 	echo "seconds rss_kib"
 	start=$SECONDS
@@ -127,7 +145,7 @@ cpu)
 	run 18703 5 >/dev/null
 	printf "%-11s %10s %14s %14s %14s\n" side "req/s" "proxy us/req" "upstream us/req" "wrk us/req"
 	for port in 18702 18703 18702 18703; do
-		wrk $WRK_ARGS -d"$((secs + 2))"s -s docs/perf/update.lua "$(url "$port")" >"$work/wrk.out" &
+		"${loadpin[@]}" wrk $WRK_ARGS -d"$((secs + 2))"s -s docs/perf/update.lua "$(url "$port")" >"$work/wrk.out" &
 		load=$!
 		sleep 1
 		p0=$(ticks "$proxy") u0=$(ticks "$upstream") w0=$(ticks "$load")
@@ -146,7 +164,7 @@ ab)
 	hz=$(getconf CLK_TCK)
 	# side PORT PID: loads one side; prints "requests/s proxy-us-per-update"
 	side() {
-		wrk $WRK_ARGS -d"$((secs + 1))"s -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out" &
+		"${loadpin[@]}" wrk $WRK_ARGS -d"$((secs + 1))"s -s docs/perf/update.lua "$(url "$1")" >"$work/wrk.out" &
 		local load=$! p0 p1
 		sleep 0.5
 		p0=$(ticks "$2")

@@ -1,6 +1,20 @@
-// Package b2 is the Backblaze B2 native API dialect: which requests are
-// b2_update_bucket calls, how their documents are decoded and checked, where
-// the token is, and how B2 words its errors.
+// Package b2 is the Backblaze B2 native API dialect, /b2api/v1 to v4.
+//
+//	b2.go        which requests are bucket writes (b2_create_bucket,
+//	             b2_update_bucket, b2_delete_bucket) and lists, by POST or
+//	             GET; their documents decoded and validated against the
+//	             built-in schemas; the token; ifRevisionIs and the
+//	             revision in answers (B2's revisions are native).
+//	query.go     GET calls: the query parameters read as the JSON body B2
+//	             would build from them.
+//	rules.go     what B2 refuses that a schema cannot say.
+//	errors.go    B2's {status, code, message} errors, and reading them.
+//	accounts.go  sign-in: b2_authorize_account (Basic keyId:applicationKey;
+//	             v4's storageApi shape), what a key may do (capabilities,
+//	             bucket restrictions), and b2_list_buckets by account.
+//	translate.go translation to and from neutral terms (a bucket's name,
+//	             type, info, CORS and lifecycle rules), and B2's writes
+//	             built from a neutral change.
 package b2
 
 import (

@@ -1,9 +1,29 @@
 // Package dialect defines what the gateway needs from one storage API's wire
-// format, and the values that pass between a dialect and the gateway pipeline.
+// format, and the values that pass between a dialect and the gateway's one
+// pipeline. The gateway knows no API: each dialect knows its own paths,
+// schemas and the rules a schema cannot say, where the bucket id and the
+// credential are, and how its errors look.
 //
-// A dialect knows its own paths, its schema and the rules a schema cannot say,
-// where the bucket id and the credential are, and how its errors look. The
-// gateway knows none of that: it runs the same pipeline for every dialect.
+// What it holds, by file:
+//
+//	dialect.go   the calls (Call, Op: create, update, delete, list, the
+//	             others), the Dialect every API implements, and the
+//	             optional interfaces an API has or lacks (native revisions,
+//	             workspaces).
+//	document.go  a write's document (Document): the body as received, read
+//	             as a jsonscan tree, sent byte for byte unless edited.
+//	decode.go    bodies decoded strictly, once, under the limits.
+//	answer.go    an upstream's answer (Answer), parsed once and strictly:
+//	             what the gateway decides from it and what it returns come
+//	             from that one parse.
+//	errors.go    refusals (Error, Kind) and schema violations, which each
+//	             dialect words in its own error shape.
+//	accounts.go  sign-in, scopes and account lists, for an API with accounts
+//	             (B2).
+//	lists.go     lists by workspace, for an API with workspaces (Flashback).
+//	bucket.go    translation: a bucket in neutral terms (Bucket), a write as
+//	             a neutral change (Change), and the Translator and
+//	             BucketReader an API implements to take part.
 package dialect
 
 import (

@@ -1,6 +1,20 @@
-// Package flashback is the Flashback platform API dialect: PUT
-// /bucket/{bucketId} updates, Bearer tokens, {success, message} errors, and
-// the revisions the gateway derives for an API that has none.
+// Package flashback is the Flashback platform API dialect.
+//
+//	flashback.go  which requests are bucket writes (POST /bucket, PUT and
+//	              DELETE /bucket/{bucketId}) and lists (GET /bucket); their
+//	              documents decoded and validated against the built-in
+//	              schemas; Bearer tokens; workspaces.
+//	rules.go      what Flashback refuses that a schema cannot say: bucket
+//	              names by storage type, endpoints, and a creation's storage
+//	              credentials (unless the gateway translates and supplies
+//	              them).
+//	errors.go     Flashback's {success, message} errors, and reading them.
+//	revision.go   the revisions the gateway derives for an API that has
+//	              none: a digest of the fields only an update changes, of
+//	              the bucket as GET /bucket lists it.
+//	lists.go      GET /bucket, by workspace.
+//	translate.go  translation to and from neutral terms, and Flashback's
+//	              writes built from a neutral change.
 package flashback
 
 import (

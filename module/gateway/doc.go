@@ -1,7 +1,10 @@
 // Package gateway is the bucketgate HTTP handler (http.handlers.bucketgate):
-// it makes every bucket update safe before the next handler (normally
-// reverse_proxy) sends it to the storage API, and answers or routes the
-// API's other calls where its identity mode needs it.
+// admission control for buckets. Every write to a bucket (a creation, an
+// update, a deletion) is judged before the next handler, normally
+// reverse_proxy, sends it to the storage API: against the API's contract,
+// the caller's rights, the bucket's revision and the operator's policies.
+// The API's other calls are answered or routed where the identity mode
+// needs it.
 //
 // # Sides and exchanges
 //
@@ -9,53 +12,75 @@
 // upstream's, each a dialect with what that dialect can do (sign-in, scopes,
 // lists, revisions, translation), chosen once at Provision. They are the same
 // side unless the gateway translates; translating is the sides differing.
-// One call the gateway handles is one exchange (handler.go): the request,
-// next, the caller, the update and its precondition, and the decision the
+// One call the gateway handles is one exchange (exchange.go): the request,
+// next, the caller, the write and its precondition, and the decision the
 // call comes to. Every step takes the exchange and either adds to it or
-// refuses; every refusal goes through Handler.refuse, so each is written in
-// the client's dialect, logged once and counted.
+// refuses; every refusal goes through refuse, so each is written in the
+// client's dialect, recorded once and counted.
 //
-// # An update, in the order it runs
+// # A write, in the order it runs
 //
-// Any update, in the client's API or translated, is read in these four
-// files, top to bottom, and touches no other file of this package:
+// Every write, of any kind, in the client's API or translated, goes through
+// the one pipeline these files hold, read top to bottom:
 //
-//	handler.go   ServeHTTP recognises the call and picks its handler; decide
-//	             gives it its deadline, then logs and counts what it came to
-//	             (the decision: its one log line, outcome names, metrics);
-//	             refuse and failUpstream are how every refusal is answered.
-//	update.go    update: authenticate, read (the body under max_body_size),
-//	             validate, authorise, precondition; then write (the
-//	             upstream's own API) or writeTranslated (another API), send,
-//	             and the answer.
-//	state.go     the state-and-precondition step shared by derived and
-//	             translated updates: the client's precondition (If-Match,
-//	             the API's revision field, require_revision), the bucket's
-//	             lock (in process, then in Caddy's storage), and checkState,
-//	             which reads the bucket under it and checks workspace grants
-//	             and the precondition against it.
-//	upstream.go  every call upstream, through next: captured answers
-//	             (roundTrip), the gateway's own credentials (callUpstream)
-//	             and its upstream session (one sign-in shared by concurrent
-//	             requests), sub-requests that read buckets, routing and the
-//	             scrubbing of the gateway's secrets from answers.
+//	handler.go      the module's lifecycle in the order Caddy calls it:
+//	                the Handler and its settings, Provision, Validate,
+//	                Cleanup, ServeHTTP's entry, the interface guards.
+//	exchange.go     serve recognises the call and picks its step; decide
+//	                gives it its deadline and records what it came to;
+//	                refuse and failUpstream answer every refusal.
+//	write.go        write: read the body (under max_body_size), validate
+//	                against the contract, authorise, judge by the policies,
+//	                take the precondition; then writeNative (the upstream's
+//	                own API) or writeTranslated (another API), send, and the
+//	                answer, parsed once.
+//	caller.go       authenticate (gateway keys, remembered upstream tokens)
+//	                and authorise (capabilities, buckets, workspace roles).
+//	policy.go       the operator's CEL policies: compiled and cost-bounded
+//	                once, judged per write (judge), counted per result.
+//	celjson.go      a write's document as CEL values over the parsed tree.
+//	precondition.go the client's precondition (If-Match, the API's revision
+//	                field, require_revision) checked against the bucket read
+//	                under its lock, where the gateway derives revisions.
+//	lock.go         the bucket's lock: in process, then in Caddy's storage.
+//	storagelock.go  the lock in Caddy's storage, with the holder's record
+//	                that lets another instance break an abandoned lock.
+//	upstream.go     every call upstream goes through next: captured answers
+//	                (roundTrip, each with its deadline), sub-requests that
+//	                read buckets, routing, and the scrubbing of the
+//	                gateway's secrets from answers.
+//	decision.go     the decision: its fields, on the access log line where
+//	                the site logs requests or one line of its own otherwise,
+//	                and its metrics.
+//
+// The next handler is called once for each upstream call a request needs:
+// a sign-in of the gateway's own, a read of the bucket for a precondition,
+// a policy or a translation, the write, and a read-back where the answer
+// does not carry the new revision. Handlers between bucketgate and
+// reverse_proxy run on each.
 //
 // # The other calls and the rest
 //
-//	signin.go    sign-ins: answered with a gateway token (gateway mode), or
-//	             proxied to the realm to learn what a token may do.
-//	lists.go     bucket lists answered for gateway keys, by account or by
-//	             workspace, in the client's API or across APIs.
-//	routing.go   passthrough mode with a realm: routing a token's calls to its
-//	             account, and checking bucket creations on the way.
-//	config.go    the module, its settings, Provision and Validate.
-//	sides.go     the APIs the gateway speaks, and the two sides.
-//	identity.go  the identity settings: modes, keys, signing secret, upstream
-//	             credentials, token memory, provisioned and validated.
-//	caddyfile.go the Caddyfile directive, with its errors at file and line.
-//	admin.go     the admin API's GET /bucketgate/status, and the set of
-//	             loaded handlers it and the metrics read.
-//	metrics.go   the metrics and their registration.
+//	session.go      the gateway's own sign-in at the upstream (gateway
+//	                mode): one shared by concurrent requests, renewed when
+//	                refused, its state in the status answer.
+//	signin.go       the client's sign-ins: answered with a gateway token
+//	                (gateway mode), or proxied to learn what a token may do.
+//	lists.go        bucket lists answered for gateway keys, filtered to what
+//	                each key may see, by account or by workspace.
+//	routing.go      passthrough mode with a realm: a token's calls routed to
+//	                its account.
+//	audit.go        the admin API's GET /bucketgate/audit: the buckets that
+//	                exist, judged by the update policies.
+//	config.go       every configuration rule, written once (checkSettings)
+//	                for the Caddyfile and for Provision.
+//	caddyfile.go    the Caddyfile directive, its errors at file and line.
+//	sides.go        the APIs the gateway speaks, and the two sides.
+//	identity.go     the identity settings provisioned: keys, signing
+//	                secret, token memory.
+//	admin.go        the admin API's GET /bucketgate/status, and the set of
+//	                loaded handlers it, the audit and the metrics read.
+//	metrics.go      the metrics and their registration in Caddy's registry.
 //
 // Refusals are written in the API's own error shape (B2:
 // {"status","code","message"}; Flashback: {"success":false,"message"}), so

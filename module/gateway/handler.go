@@ -32,11 +32,21 @@ const (
 	DefaultUpstreamTimeout = 30 * time.Second
 )
 
-// Handler gates bucket updates for one storage API. Each update is read,
-// authenticated, validated against the API's JSON Schema and rules, checked
-// against its revision precondition, and only then passed to the next handler;
-// the upstream's answer comes back with an ETag. Requests that are not bucket
-// updates pass to the next handler untouched.
+// Handler is admission control for the buckets of one storage API. Each
+// write (a creation, an update, a deletion) is read, authenticated,
+// validated against the API's JSON Schema and rules, authorised, judged by
+// the operator's policies and checked against its revision precondition,
+// and only then passed to the next handler; the upstream's answer is read
+// once and comes back with an ETag. The API's other calls are answered,
+// routed or passed on as the identity mode needs.
+//
+// The next handler (normally reverse_proxy, which holds the upstream's
+// address) is called once for each upstream call a request needs: the
+// gateway's own sign-in, a read of the bucket for a precondition, a policy
+// or a translation, the write itself, and a read-back where the answer does
+// not carry the new revision. Each call has its own deadline
+// (upstream_timeout). A handler placed between bucketgate and reverse_proxy
+// runs on every one of those calls, not once per client request.
 //
 // Refusals are written in the API's own error shape (B2:
 // {"status","code","message"}; Flashback: {"success":false,"message"}), so

@@ -183,9 +183,9 @@ func queryParam(q url.Values, name string) string {
 func (e *Emulator) list(a *account, r *http.Request, _ string) (any, *refusal) {
 	q := r.URL.Query()
 	ws, wallet := queryParam(q, "workspaceId"), queryParam(q, "walletAddress")
-	e.state.mu.Lock()
-	recs := sorted(e.state.buckets)
-	e.state.mu.Unlock()
+	e.store.mu.Lock()
+	recs := sorted(e.store.buckets)
+	e.store.mu.Unlock()
 
 	checked := e.timestamp()
 	out := []storageBucket{}
@@ -219,17 +219,17 @@ func (e *Emulator) create(a *account, r *http.Request, _ string) (any, *refusal)
 	}
 	rec := record{ID: newUUID(), CreatedAt: e.timestamp()}.with(b)
 
-	e.state.mu.Lock()
-	defer e.state.mu.Unlock()
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
 	// POST's reference: a bucket name is unique within the organisation,
 	// which is every workspace here; the guide adds that it is so across
 	// providers.
-	for _, other := range e.state.buckets {
+	for _, other := range e.store.buckets {
 		if other.Bucket == rec.Bucket {
 			return nil, refuse(http.StatusBadRequest, "bucket: already registered in the organisation")
 		}
 	}
-	if err := e.state.commit(func(m map[string]record) { m[rec.ID] = rec }); err != nil {
+	if err := e.store.commit(func(m map[string]record) { m[rec.ID] = rec }); err != nil {
 		return nil, e.internal("create", err)
 	}
 	e.logger.Info("bucket created", zap.String("user", a.name), zap.String("bucket_id", rec.ID),
@@ -244,8 +244,8 @@ func (e *Emulator) update(a *account, r *http.Request, id string) (any, *refusal
 	}
 	// The lock covers the check and the write, so two updates of one bucket
 	// never interleave.
-	e.state.mu.Lock()
-	defer e.state.mu.Unlock()
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
 	cur, ref := e.writableBucket(a, id)
 	if ref != nil {
 		return nil, ref
@@ -263,7 +263,7 @@ func (e *Emulator) update(a *account, r *http.Request, id string) (any, *refusal
 			return nil, ref
 		}
 	}
-	if err := e.state.commit(func(m map[string]record) { m[id] = next }); err != nil {
+	if err := e.store.commit(func(m map[string]record) { m[id] = next }); err != nil {
 		return nil, e.internal("update", err)
 	}
 	e.logger.Info("bucket updated", zap.String("user", a.name), zap.String("bucket_id", id),
@@ -272,12 +272,12 @@ func (e *Emulator) update(a *account, r *http.Request, id string) (any, *refusal
 }
 
 func (e *Emulator) remove(a *account, _ *http.Request, id string) (any, *refusal) {
-	e.state.mu.Lock()
-	defer e.state.mu.Unlock()
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
 	if _, ref := e.writableBucket(a, id); ref != nil {
 		return nil, ref
 	}
-	if err := e.state.commit(func(m map[string]record) { delete(m, id) }); err != nil {
+	if err := e.store.commit(func(m map[string]record) { delete(m, id) }); err != nil {
 		return nil, e.internal("delete", err)
 	}
 	e.logger.Info("bucket deleted", zap.String("user", a.name), zap.String("bucket_id", id))
@@ -287,7 +287,7 @@ func (e *Emulator) remove(a *account, _ *http.Request, id string) (any, *refusal
 // writableBucket finds a bucket the caller may change; the caller holds the
 // state lock.
 func (e *Emulator) writableBucket(a *account, id string) (record, *refusal) {
-	cur, ok := e.state.buckets[id]
+	cur, ok := e.store.buckets[id]
 	if !ok || !a.can(cur.WorkspaceID, roleRead) {
 		return record{}, refuse(http.StatusNotFound, "Bucket not found")
 	}

@@ -29,7 +29,7 @@ func TestPartialUpdate(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, after[k], want)
 		}
 	}
-	if e.state.buckets[bucketA].SecretSHA256 != digest(seedSecret) {
+	if e.store.buckets[bucketA].SecretSHA256 != digest(seedSecret) {
 		t.Error("an update without secret changed the secret")
 	}
 }

@@ -58,7 +58,7 @@ type Emulator struct {
 
 	workspaces map[string]bool
 	accounts   map[[32]byte]*account
-	state      *state
+	store      *store
 	now        func() time.Time
 	logger     *zap.Logger
 }
@@ -100,7 +100,7 @@ func (e *Emulator) Provision(ctx caddy.Context) error {
 			buckets = loaded
 		}
 	}
-	e.state = &state{buckets: buckets, file: e.StateFile}
+	e.store = &store{buckets: buckets, file: e.StateFile}
 	return nil
 }
 

@@ -190,7 +190,7 @@ func TestSeedExampleUpdate(t *testing.T) {
 	if strings.Contains(raw, "wJalrXUtnFEMI") {
 		t.Errorf("GET returns the secret in clear: %s", raw)
 	}
-	if rec := e.state.buckets[bucketA]; rec.SecretSHA256 != digest("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") {
+	if rec := e.store.buckets[bucketA]; rec.SecretSHA256 != digest("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") {
 		t.Errorf("the new secret was not stored")
 	}
 }

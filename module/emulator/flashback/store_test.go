@@ -71,7 +71,7 @@ func TestStatePersistsAcrossInstances(t *testing.T) {
 			}
 		}
 	}
-	if e2.state.buckets[bucketA].SecretSHA256 != digest("rotated-secret") {
+	if e2.store.buckets[bucketA].SecretSHA256 != digest("rotated-secret") {
 		t.Error("the rotated secret's digest did not survive the reload")
 	}
 
@@ -172,7 +172,7 @@ func TestConcurrentUpdatesKeepFileAndMemoryAgreed(t *testing.T) {
 			onDisk = r.Name
 		}
 	}
-	if inMemory := e.state.buckets[bucketA].Name; onDisk != inMemory {
+	if inMemory := e.store.buckets[bucketA].Name; onDisk != inMemory {
 		t.Errorf("file says %q, memory %q", onDisk, inMemory)
 	}
 }

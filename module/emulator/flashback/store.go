@@ -14,10 +14,10 @@ import (
 	"sync"
 )
 
-// state is the bucket table. One mutex serialises every change and the
+// store is the bucket table. One mutex serialises every change and the
 // state-file write that goes with it: more than the per-bucket ordering the
 // API needs, and simple enough to trust.
-type state struct {
+type store struct {
 	mu      sync.Mutex
 	buckets map[string]record
 	file    string // "" when the table lives in memory only
@@ -31,7 +31,7 @@ type stateDoc struct {
 // commit applies change to a copy of the table and makes the copy current
 // only once the state file holds it, so a failed write leaves memory and file
 // as they were. The caller holds mu.
-func (s *state) commit(change func(map[string]record)) error {
+func (s *store) commit(change func(map[string]record)) error {
 	next := maps.Clone(s.buckets)
 	change(next)
 	if s.file != "" {
