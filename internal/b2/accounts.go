@@ -195,11 +195,7 @@ func (*Dialect) TokenRefused(a *dialect.Answer) bool {
 	if a.Status != http.StatusUnauthorized {
 		return false
 	}
-	var code string
-	if doc, derr := a.Doc(); derr == nil {
-		code, _ = doc.Get("code").Str()
-	}
-	switch code {
+	switch a.Str("code") {
 	case "bad_auth_token", "expired_auth_token", "":
 		return true
 	}

@@ -259,14 +259,7 @@ func (*Dialect) BucketID(u *dialect.Document) string {
 
 // WrittenID implements dialect.Dialect: every bucket call answers with the
 // bucket object.
-func (*Dialect) WrittenID(a *dialect.Answer) string {
-	doc, derr := a.Doc()
-	if derr != nil {
-		return ""
-	}
-	id, _ := doc.Get("bucketId").Str()
-	return id
-}
+func (*Dialect) WrittenID(a *dialect.Answer) string { return a.Str("bucketId") }
 
 // Outbound makes r the canonical upstream call: a POST of the validated JSON
 // to /b2api/<version>/<call> with no query string, whichever form the

@@ -344,11 +344,7 @@ func (d *Dialect) UpdatedBucket(a *dialect.Answer) (dialect.Bucket, bool) {
 // the other API acts on: a missing bucket is not found, a capability refusal
 // is forbidden, a token B2 refuses is the gateway's own and so its failure.
 func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
-	var code, msg string
-	if doc, derr := a.Doc(); derr == nil {
-		code, _ = doc.Get("code").Str()
-		msg, _ = doc.Get("message").Str()
-	}
+	code, msg := a.Str("code"), a.Str("message")
 	if msg == "" {
 		msg = code
 	}

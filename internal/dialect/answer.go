@@ -67,6 +67,15 @@ func (a *Answer) Object(what string) (jsonscan.Value, *Error) {
 	return doc, nil
 }
 
+// Str is the answer's top-level string member name: "" when the answer is
+// not a JSON object or has no such string, as an error's message or a
+// written bucket's id may be missing from an answer that failed.
+func (a *Answer) Str(name string) string {
+	doc, _ := a.Doc()
+	s, _ := doc.Get(name).Str()
+	return s
+}
+
 // Release gives the parsed tree back for the next answer's. Nothing read
 // from the answer's tree may be used afterwards but its strings.
 func (a *Answer) Release() {

@@ -201,14 +201,7 @@ func (*Dialect) BucketID(u *dialect.Document) string { return u.Call.BucketID }
 
 // WrittenID implements dialect.Dialect: a creation, like an update, is
 // answered {"success": true, "bucketId": ...}.
-func (*Dialect) WrittenID(a *dialect.Answer) string {
-	doc, derr := a.Doc()
-	if derr != nil {
-		return ""
-	}
-	id, _ := doc.Get("bucketId").Str()
-	return id
-}
+func (*Dialect) WrittenID(a *dialect.Answer) string { return a.Str("bucketId") }
 
 // Outbound makes r the canonical call: POST /bucket, PUT or DELETE
 // /bucket/{bucketId}, with the validated body (none for a deletion) and no

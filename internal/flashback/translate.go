@@ -87,10 +87,7 @@ func (*Dialect) UpdatedBucket(*dialect.Answer) (dialect.Bucket, bool) { return d
 // UpstreamError implements dialect.Translator. A refusal of the gateway's
 // own token is the gateway's fault, not the client's, so it is a 502.
 func (*Dialect) UpstreamError(a *dialect.Answer) *dialect.Error {
-	var msg string
-	if doc, derr := a.Doc(); derr == nil {
-		msg, _ = doc.Get("message").Str()
-	}
+	msg := a.Str("message")
 	if msg == "" {
 		msg = "HTTP " + strconv.Itoa(a.Status)
 	}
