@@ -44,9 +44,9 @@ const (
 // address) is called once for each upstream call a request needs: the
 // gateway's own sign-in, a read of the bucket for a precondition, a policy
 // or a translation, the write itself, and a read-back where the answer does
-// not carry the new revision. Each call has its own deadline
-// (upstream_timeout). A handler placed between bucketgate and reverse_proxy
-// runs on every one of those calls, not once per client request.
+// not carry the new revision, all within the one deadline upstream_timeout
+// sets. A handler placed between bucketgate and reverse_proxy runs on every
+// one of those calls, not once per client request.
 //
 // Refusals are written in the API's own error shape (B2:
 // {"status","code","message"}; Flashback: {"success":false,"message"}), so
