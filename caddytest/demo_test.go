@@ -126,3 +126,70 @@ func nonBlank(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestDemoRefusesBadCreationsEverywhere: on every gateway site of the demo,
+// a creation the contract refuses gets a 400 in the site's API naming the
+// field, a creation the caller may not make (a B2 bucket made public without
+// allow_public, or by a key without writeBuckets; a Flashback bucket in a
+// workspace where the key only reads) is refused as such, and neither
+// emulator holds a bucket more afterwards.
+func TestDemoRefusesBadCreationsEverywhere(t *testing.T) {
+	tester := startCaddy(t, demoConfig(t), "caddyfile")
+	b2Emulator := b2SignIn(t, tester, "http://127.0.0.1:$demo-b2-emulator", "demo-key-id", "demo-app-key")
+	upstreamBuckets := func() string {
+		_, _, b2 := do(t, tester, "POST", b2Emulator.apiURL+"/b2api/v3/b2_list_buckets",
+			`{"accountId":"`+b2Emulator.accountID+`"}`, "Authorization", b2Emulator.token)
+		_, _, fb := do(t, tester, "GET", "http://127.0.0.1:$demo-flashback-emulator/bucket", "", "Authorization", "Bearer demo-token")
+		var names []string
+		for _, m := range regexp.MustCompile(`"(?:bucketName|bucket)":"([^"]*)"`).FindAllStringSubmatch(b2+fb, -1) {
+			names = append(names, m[1])
+		}
+		return strings.Join(names, ",")
+	}
+	before := upstreamBuckets()
+	if strings.Count(before, "demo-bucket") != 2 {
+		t.Fatalf("the emulators list %q, not the demo's bucket on each", before)
+	}
+
+	b2Sites := []struct {
+		site, keyID, key, limitedID, limitedKey, limitedWant string
+	}{
+		{"demo-b2-gateway", "demo-gw-key-id", "demo-gw-app-key", "demo-gw-limited-id", "demo-gw-limited-key", "allow_public"},
+		{"demo-b2-to-flashback", "demo-gw-key-id", "demo-gw-app-key", "demo-gw-limited-id", "demo-gw-limited-key", "allow_public"},
+		{"demo-b2-passthrough", "demo-key-id", "demo-app-key", "demo-readonly-id", "demo-readonly-key", "writeBuckets"},
+	}
+	for _, s := range b2Sites {
+		base := "http://127.0.0.1:$" + s.site
+		good := b2SignIn(t, tester, base, s.keyID, s.key)
+		status, _, body := do(t, tester, "POST", base+"/b2api/v3/b2_create_bucket",
+			`{"accountId":"`+good.accountID+`","bucketName":"b2-reserved","bucketType":"allPrivate"}`, "Authorization", good.token)
+		if status != 400 || !strings.Contains(body, `"code":"bad_request"`) || !strings.Contains(body, "bucketName") {
+			t.Errorf("%s: an invalid creation got %d %s", s.site, status, body)
+		}
+		limited := b2SignIn(t, tester, base, s.limitedID, s.limitedKey)
+		status, _, body = do(t, tester, "POST", base+"/b2api/v3/b2_create_bucket",
+			`{"accountId":"`+limited.accountID+`","bucketName":"demo-made-public","bucketType":"allPublic"}`, "Authorization", limited.token)
+		if status != 401 || !strings.Contains(body, `"code":"unauthorized"`) || !strings.Contains(body, s.limitedWant) {
+			t.Errorf("%s: the limited key's public creation got %d %s", s.site, status, body)
+		}
+	}
+
+	const creation = `{"name":"Made","storageType":"S3","bucket":"demo-made-here","workspaceId":"demo-workspace","key":"AKIAIOSFODNN7EXAMPLE","secret":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}`
+	for _, site := range []string{"demo-flashback-gateway", "demo-flashback-to-b2"} {
+		url := "http://127.0.0.1:$" + site + "/bucket"
+		status, _, body := do(t, tester, "POST", url, strings.Replace(creation, `"S3"`, `"FTP"`, 1),
+			"Authorization", "Bearer demo-gw-app-key", "Content-Type", "application/json")
+		if status != 400 || !strings.Contains(body, `"success":false`) || !strings.Contains(body, "storageType") {
+			t.Errorf("%s: an invalid creation got %d %s", site, status, body)
+		}
+		status, _, body = do(t, tester, "POST", url, creation,
+			"Authorization", "Bearer demo-gw-limited-key", "Content-Type", "application/json")
+		if status != 403 || !strings.Contains(body, `"success":false`) || !strings.Contains(body, "WRITE") {
+			t.Errorf("%s: a creation by a key that only reads the workspace got %d %s", site, status, body)
+		}
+	}
+
+	if after := upstreamBuckets(); after != before {
+		t.Errorf("the emulators' buckets were %s and are %s", before, after)
+	}
+}
