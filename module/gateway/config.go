@@ -58,7 +58,7 @@ func (h *Handler) checkSettings() error {
 			return badSetting("external_url", "external_url: %v", err)
 		}
 	}
-	if _, err := compilePolicies(h.Policies, h.policyBound()); err != nil {
+	if _, err := compilePolicies(h.Policies, nil); err != nil {
 		return err
 	}
 	for _, k := range h.Keys {

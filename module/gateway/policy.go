@@ -124,8 +124,10 @@ type compiledPolicy struct {
 
 // compile checks p, one of a handler's policies, and compiles it: the one
 // place a policy's rules are written, for the Caddyfile adapter (at the
-// policy's file and line) and for Provision.
-func (p Policy) compile(b sizeBound) (*compiledPolicy, error) {
+// policy's file and line) and for Provision. With no bound (checking the
+// settings alone) it stops once the expression type-checks; Provision,
+// which knows the contracts, makes the programs.
+func (p Policy) compile(b *sizeBound) (*compiledPolicy, error) {
 	// Each refusal names the policy's subdirective at fault, for its line.
 	bad := func(sub, format string, args ...any) error {
 		return badSetting("policy "+p.Name+" "+sub, "policy %s: "+format, append([]any{p.Name}, args...)...)
@@ -179,6 +181,9 @@ func (p Policy) compile(b sizeBound) (*compiledPolicy, error) {
 			c.readsBucket = true
 		}
 	}
+	if b == nil {
+		return c, nil
+	}
 	optimized := cel.EvalOptions(cel.OptOptimize)
 	c.metered, err = env.Program(checked, optimized, cel.CostLimit(maxPolicyCost))
 	if err != nil {
@@ -206,9 +211,7 @@ type sizeBound struct {
 	// largest is the size of the largest document the gateway reads, a
 	// write or an answer: no list, map or string in it holds more values.
 	largest uint64
-	// contract is the client's schema for each write, nil before the
-	// handler is provisioned (checking a Caddyfile), where nothing but a
-	// document's size bounds a value.
+	// contract is the client's schema for each write.
 	contract func(dialect.Op) *schema.Schema
 }
 
@@ -217,11 +220,9 @@ type sizeBound struct {
 // empty one does (an expression looping over the bucket). A larger write
 // costs at least as much, so the size is found by halving.
 func (b sizeBound) unmeteredUpTo(env *cel.Env, checked *cel.Ast, ops []dialect.Op) int {
-	var contracts []*schema.Schema
-	if b.contract != nil {
-		for _, op := range ops {
-			contracts = append(contracts, b.contract(op))
-		}
+	contracts := make([]*schema.Schema, 0, len(ops))
+	for _, op := range ops {
+		contracts = append(contracts, b.contract(op))
 	}
 	within := func(size uint64) bool {
 		est, err := env.EstimateCost(checked, writeSize{b, size, contracts})
@@ -289,8 +290,8 @@ func (p *compiledPolicy) action() string {
 }
 
 // compilePolicies compiles a handler's policies, checking that their names
-// are unique.
-func compilePolicies(ps []Policy, b sizeBound) ([]*compiledPolicy, error) {
+// are unique; with no bound, it only checks them (see compile).
+func compilePolicies(ps []Policy, b *sizeBound) ([]*compiledPolicy, error) {
 	out := make([]*compiledPolicy, 0, len(ps))
 	seen := make(map[string]bool, len(ps))
 	for _, p := range ps {
@@ -307,9 +308,9 @@ func compilePolicies(ps []Policy, b sizeBound) ([]*compiledPolicy, error) {
 	return out, nil
 }
 
-// policyBound is what bounds the documents h's policies read: before
-// Provision, only the handler's limits; after, the client's contracts too.
-func (h *Handler) policyBound() sizeBound {
+// policyBound is what bounds the documents h's policies read: the
+// handler's limits and the client's contracts, known once its sides are.
+func (h *Handler) policyBound() *sizeBound {
 	body, answer := h.MaxBodySize, h.MaxResponseSize
 	if body == 0 {
 		body = DefaultMaxBodySize
@@ -317,11 +318,7 @@ func (h *Handler) policyBound() sizeBound {
 	if answer == 0 {
 		answer = DefaultMaxResponseSize
 	}
-	b := sizeBound{largest: uint64(max(body, answer))}
-	if h.clientSide.Dialect != nil {
-		b.contract = h.clientSide.Contract
-	}
-	return b
+	return &sizeBound{largest: uint64(max(body, answer)), contract: h.clientSide.Contract}
 }
 
 // policiesOn are the handler's policies that judge op.
